@@ -1,0 +1,32 @@
+# spherekern: `make check` runs the validation suite, `make test` the fast tests.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+.PHONY: check test slow bench venv clean
+
+# (Re)create the virtual environment and install the project when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+check: $(STAMP)
+	$(PY) -m paper_checks $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(PY) -m pytest bench -q --benchmark-only --benchmark-columns=min,median,rounds
+	$(PY) -m bench.report
+
+clean:
+	rm -rf $(VENV) paper_checks_out .pytest_cache .benchmarks
