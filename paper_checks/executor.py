@@ -1,0 +1,141 @@
+"""Executors: where tasks run. The runner only needs ``Executor.run(tasks)``.
+
+A task is a :class:`Task` (the check's module name and the full params dict): picklable, and its result
+a pure function of it, so any executor (in-process, local process pool, or a Dask cluster, issue 8)
+gives the same numbers. Executors never write results anywhere: they yield ``(index, Outcome)`` pairs
+as tasks finish and the runner writes each to the cache immediately.
+
+To add an executor, subclass :class:`Executor` and implement ``run``; submit in the given order (the
+runner sorts largest first) and yield outcomes as they complete.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+import multiprocessing as mp
+
+
+@dataclass(frozen=True)
+class Task:
+    module: str   # importable module of the check, e.g. "paper_checks.checks.constant"
+    params: dict  # full parameters (check, base_seed, d, n, seed, regime, ...)
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    result: dict | None
+    elapsed: float
+    error: str = ""
+
+
+def execute(task: Task) -> Outcome:
+    """Run one task in the current process (top-level, picklable; what every executor calls)."""
+    t0 = time.perf_counter()
+    try:
+        mod = importlib.import_module(task.module)
+        result = mod.compute(dict(task.params))
+        if not isinstance(result, dict):
+            raise TypeError(f"{task.module}.compute must return a dict, got {type(result).__name__}")
+        from .api import jsonable
+        return Outcome(True, jsonable(result), time.perf_counter() - t0)
+    except Exception:  # noqa: BLE001 - reported, the run continues with the other tasks
+        return Outcome(False, None, time.perf_counter() - t0, traceback.format_exc())
+
+
+class Executor:
+    """Base class. ``run(tasks)`` yields ``(index_in_tasks, Outcome)`` as tasks complete."""
+
+    name = "base"
+
+    def run(self, tasks):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self, cancel: bool = False):
+        pass
+
+
+class SerialExecutor(Executor):
+    """Runs tasks one after another in this process (numba uses all cores inside each task)."""
+
+    name = "serial"
+
+    def run(self, tasks):
+        for i, t in enumerate(tasks):
+            yield i, execute(t)
+
+
+def _init_worker(threads: int):
+    # Workers ignore Ctrl-C: the parent handles it and terminates them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
+    os.environ.setdefault("MKL_NUM_THREADS", str(threads))
+
+
+class LocalPoolExecutor(Executor):
+    """``jobs`` spawned worker processes (concurrent.futures), each with ``threads`` numba threads.
+
+    A worker that dies (killed, segfault) breaks the pool: the tasks still pending are reported as
+    failed (they are not cached, so a rerun computes them) and the rest of the run is evaluated.
+    """
+
+    name = "local-pool"
+
+    def __init__(self, jobs: int, threads: int | None = None):
+        self.jobs = max(1, int(jobs))
+        ncpu = os.cpu_count() or 1
+        self.threads = threads or max(1, ncpu // self.jobs)
+        self._pool = None
+
+    def run(self, tasks):
+        ctx = mp.get_context("spawn")
+        self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
+                                         initializer=_init_worker, initargs=(self.threads,))
+        futures = {}
+        for i, t in enumerate(tasks):
+            futures[self._pool.submit(execute, t)] = i
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = futures[fut]
+                try:
+                    out = fut.result()
+                except BrokenProcessPool as exc:
+                    out = Outcome(False, None, 0.0, f"worker process died: {exc!r}")
+                except Exception:  # noqa: BLE001
+                    out = Outcome(False, None, 0.0, traceback.format_exc())
+                yield i, out
+        self.close()
+
+    def close(self, cancel: bool = False):
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if cancel:
+            procs = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:  # running tasks are lost anyway; do not wait for them
+                try:
+                    p.terminate()
+                except Exception:  # noqa: BLE001
+                    pass
+            for p in procs:
+                p.join(timeout=5)
+        else:
+            pool.shutdown(wait=True)
+
+
+def make_executor(jobs: int, scheduler: str | None = None) -> Executor:
+    """The executor for ``--jobs`` (and, later, ``--scheduler``; issue 8)."""
+    if scheduler:
+        raise NotImplementedError("--scheduler (Dask) is not implemented yet (issue 8)")
+    return SerialExecutor() if jobs <= 1 else LocalPoolExecutor(jobs)

@@ -1,0 +1,104 @@
+"""report.md (summary table, then a section per check with its figures) and results.json (every raw point)."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+from .api import fmt_num, jsonable
+
+
+def _atomic_write(path: Path, text: str):
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _cell(s) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def _measured(m) -> str:
+    s = fmt_num(m.measured)
+    if m.uncertainty is not None and not isinstance(m.measured, str):
+        s += f" ± {fmt_num(m.uncertainty)}"
+    return s
+
+
+def results_dict(res) -> dict:
+    checks = {}
+    for co in res.checks:
+        ev = co.evaluation
+        checks[co.name] = {
+            "claim": co.module.claim,
+            "version": getattr(co.module, "version", "0"),
+            "verdict": co.verdict,
+            "error": co.error,
+            "measurements": [m.as_dict() for m in ev.measurements] if ev else [],
+            "notes": ev.notes if ev else "",
+            "extra": jsonable(ev.extra) if ev else {},
+            "figures": [os.path.relpath(f, res.out) for f in co.figures],
+            "runs": [{"params": r.params, "result": r.result, "elapsed": r.elapsed, "cached": r.cached}
+                     for r in co.runs],
+            "failures": [{"params": p, "error": e} for p, e in co.failures],
+        }
+    return {"meta": {"mode": res.mode, "seed": res.base_seed, "wall_s": res.wall, "computed": res.n_computed,
+                     "cached": res.n_cached, "jobs": res.jobs, "executor": res.executor,
+                     "passed": res.passed, "python": platform.python_version(),
+                     "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%d %H:%M:%S")},
+            "checks": checks}
+
+
+def summary_table(res) -> str:
+    lines = ["| check | claim | quantity | predicted | measured | tolerance | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for co in res.checks:
+        ms = co.evaluation.measurements if co.evaluation else []
+        if not ms:
+            lines.append(f"| {co.name} | {_cell(co.module.claim)} | – | – | – | – | **{co.verdict}** |")
+            continue
+        for j, m in enumerate(ms):
+            name = f"**{co.name}** ({co.verdict})" if j == 0 else ""
+            claim = _cell(co.module.claim) if j == 0 else ""
+            v = "PASS" if m.passed else "**FAIL**"
+            lines.append(f"| {name} | {claim} | {_cell(m.label)} | {_cell(fmt_num(m.predicted))} | "
+                         f"{_cell(_measured(m))} | {_cell(m.tolerance)} | {v} |")
+    return "\n".join(lines)
+
+
+def write_report(res):
+    out = Path(res.out)
+    n_pass = sum(co.verdict == "PASS" for co in res.checks)
+    md = [f"# paper_checks report ({res.mode} mode)", "",
+          "Petrini, Cagnetta, Vanden-Eijnden & Wyart (NeurIPS 2022), *Learning sparse features can lead to "
+          "overfitting in neural networks*: each claim, the theory's prediction (from `theory/`), what the "
+          "simulations measured (± one bootstrap standard deviation over seeds) and the verdict.", "",
+          f"**{n_pass}/{len(res.checks)} checks pass.** Mode `{res.mode}`, `--seed {res.base_seed}`, "
+          f"{res.n_computed} runs computed and {res.n_cached} read from the cache, executor {res.executor} "
+          f"(jobs={res.jobs}), wall time {res.wall:.0f} s.", "",
+          "Exponents: `beta` in eps(n) ~ A n^(-beta), fitted by least squares on log(mean error over seeds) vs "
+          "log n over the upper half of the n range on the log scale; uncertainty by bootstrap over seeds.", "",
+          "## Summary", "", summary_table(res), ""]
+    for co in res.checks:
+        md += [f"## {co.name}: {co.verdict}", "", f"*Claim.* {co.module.claim}", ""]
+        doc = (co.module.__doc__ or "").strip()
+        if doc:
+            md += [doc, ""]
+        if co.evaluation:
+            for m in co.evaluation.measurements:
+                if m.note:
+                    md.append(f"* {m.label}: {m.note}")
+            md.append("")
+            if co.evaluation.notes:
+                md += [co.evaluation.notes.strip(), ""]
+        if co.error:
+            md += ["```", co.error.strip()[-3000:], "```", ""]
+        for f in co.figures:
+            rel = os.path.relpath(f, out)
+            md += [f"![{co.name}]({rel})", ""]
+    _atomic_write(out / "report.md", "\n".join(md))
+    _atomic_write(out / "results.json", json.dumps(results_dict(res), indent=1, allow_nan=True))

@@ -1,0 +1,192 @@
+"""Build the task grid, serve it from the cache or an executor, evaluate the checks, write the report."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .api import Context, Evaluation, Run, canonical_json, jsonable
+from .cache import FORMAT, Cache
+from .executor import Task, make_executor
+from .progress import Progress
+
+#: Bump to invalidate every cache entry (framework-level change of what a task means).
+FRAMEWORK_VERSION = "1"
+
+
+def salt_for(mod) -> str:
+    try:
+        import spherekern
+        skv = getattr(spherekern, "__version__", "?")
+    except Exception:  # noqa: BLE001
+        skv = "?"
+    return f"pc{FRAMEWORK_VERSION}.f{FORMAT}|{mod.name}:{getattr(mod, 'version', '0')}|spherekern {skv}"
+
+
+def task_params(mod, mode: str, base_seed: int) -> list[dict]:
+    """The check's runs for ``mode``, completed with ``check`` and ``base_seed``; validated and unique."""
+    out, seen = [], set()
+    for p in mod.runs(mode):
+        if not isinstance(p, dict):
+            raise TypeError(f"{mod.name}.runs must return dicts, got {type(p).__name__}")
+        q = dict(jsonable(p))
+        q["check"] = mod.name
+        q["base_seed"] = int(base_seed)
+        key = canonical_json(q)
+        if key in seen:
+            raise ValueError(f"{mod.name}.runs returned a duplicate task {q}")
+        seen.add(key)
+        out.append(q)
+    return out
+
+
+def task_cost(mod, params: dict) -> float:
+    f = getattr(mod, "cost", None)
+    try:
+        return float(f(params)) if f else 1.0
+    except Exception:  # noqa: BLE001
+        return 1.0
+
+
+def task_label(params: dict) -> str:
+    skip = {"check", "base_seed"}
+    return params["check"] + " " + " ".join(f"{k}={v}" for k, v in params.items() if k not in skip)
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    module: object
+    runs: list[Run]
+    failures: list[tuple[dict, str]] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+    error: str = ""
+    figures: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        if self.error or self.failures or self.evaluation is None:
+            return "ERROR"
+        return "PASS" if self.evaluation.passed else "FAIL"
+
+
+@dataclass
+class SuiteResult:
+    checks: list[CheckOutcome]
+    mode: str
+    base_seed: int
+    out: Path
+    wall: float
+    n_computed: int
+    n_cached: int
+    jobs: int
+    executor: str
+
+    @property
+    def passed(self) -> bool:
+        return all(c.verdict == "PASS" for c in self.checks)
+
+
+def run_suite(checks: dict, mode: str = "quick", base_seed: int = 0, out="paper_checks_out", jobs: int = 1,
+              progress: bool = True, recompute: bool = False, scheduler: str | None = None,
+              stream=None) -> SuiteResult:
+    """Run ``checks`` (``{name: module}``) and write report.md, results.json and figures under ``out``.
+
+    Raises KeyboardInterrupt after cleaning up if interrupted; everything finished is already cached.
+    """
+    stream = stream or sys.stderr
+    t_start = time.monotonic()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Cache(out / "cache")
+
+    per_check: dict[str, dict] = {}
+    todo: list[tuple[str, int, dict, float]] = []
+    total_cost = 0.0
+    n_tasks = 0
+    for name, mod in checks.items():
+        params = task_params(mod, mode, base_seed)
+        salt = salt_for(mod)
+        slots: list = [None] * len(params)
+        per_check[name] = {"mod": mod, "params": params, "salt": salt, "slots": slots, "fail": {}}
+        for i, p in enumerate(params):
+            n_tasks += 1
+            entry = None if recompute else cache.get(p, salt)
+            if entry is not None:
+                slots[i] = Run(p, entry["result"], entry.get("elapsed", 0.0), cached=True)
+            else:
+                c = task_cost(mod, p)
+                total_cost += c
+                todo.append((name, i, p, c))
+
+    # Largest first; ties broken by content so the submission order is reproducible.
+    todo.sort(key=lambda t: (-t[3], t[0], canonical_json(t[2])))
+    n_cached = n_tasks - len(todo)
+    bar = Progress(n_tasks, total_cost, done=n_cached, stream=stream, enabled=progress)
+    if progress:
+        bar.message(f"paper_checks: {len(checks)} check(s), {n_tasks} runs ({n_cached} cached, "
+                    f"{len(todo)} to compute), mode={mode}, seed={base_seed}, jobs={jobs}")
+    executor = make_executor(jobs if len(todo) > 1 else 1, scheduler)
+    tasks = [Task(per_check[name]["mod"].__name__, p) for name, _, p, _ in todo]
+    bar.draw(force=True)
+    try:
+        for k, outcome in executor.run(tasks):
+            name, i, p, c = todo[k]
+            info = per_check[name]
+            if outcome.ok:
+                cache.put(p, info["salt"], outcome.result, outcome.elapsed)  # lands in the cache first
+                info["slots"][i] = Run(p, outcome.result, outcome.elapsed)
+            else:
+                info["fail"][i] = outcome.error
+                bar.message(f"FAILED {task_label(p)}:\n" + _indent(outcome.error))
+            bar.update(c, task_label(p), ok=outcome.ok)
+    except BaseException:
+        executor.close(cancel=True)
+        bar.close()
+        raise
+    executor.close()
+    bar.close()
+
+    ctx = Context(mode=mode, base_seed=base_seed, out=out)
+    outcomes = []
+    for name, info in per_check.items():
+        mod = info["mod"]
+        runs = [r for r in info["slots"] if r is not None]
+        fails = [(info["params"][i], e) for i, e in sorted(info["fail"].items())]
+        co = CheckOutcome(name, mod, runs, fails)
+        if not fails:
+            try:
+                co.evaluation = mod.evaluate(runs, ctx)
+            except Exception:  # noqa: BLE001
+                co.error = "evaluate raised:\n" + traceback.format_exc()
+            if co.evaluation is not None and hasattr(mod, "plot"):
+                try:
+                    co.figures = [str(f) for f in (mod.plot(runs, co.evaluation, ctx) or [])]
+                except Exception:  # noqa: BLE001
+                    co.error = "plot raised:\n" + traceback.format_exc()
+        else:
+            co.error = f"{len(fails)} run(s) failed; rerun to retry them"
+        if co.error and progress:
+            bar.message(f"{name}: {co.error}")
+        outcomes.append(co)
+
+    res = SuiteResult(outcomes, mode, base_seed, out, time.monotonic() - t_start,
+                      len(todo), n_cached, jobs, executor.name)
+    from .report import write_report
+    write_report(res)
+    return res
+
+
+def _indent(text: str, n: int = 4, max_lines: int = 12) -> str:
+    lines = text.rstrip().splitlines()
+    if len(lines) > max_lines:
+        lines = lines[:3] + ["..."] + lines[-(max_lines - 4):]
+    return "\n".join(" " * n + ln for ln in lines)
+
+
+def default_jobs(mode: str) -> int:
+    ncpu = os.cpu_count() or 1
+    return ncpu if mode == "full" else 1
