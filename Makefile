@@ -25,8 +25,8 @@ slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 bench: $(STAMP)
-	$(PY) -m pytest bench -q --benchmark-only --benchmark-columns=min,median,rounds
-	$(PY) -m bench.report
+	$(PY) -m pytest bench -o python_files="bench_*.py" -q -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,rounds --benchmark-json=bench/.last.json $(ARGS)
+	$(PY) -m bench.report bench/.last.json
 
 clean:
 	rm -rf $(VENV) paper_checks_out .pytest_cache .benchmarks

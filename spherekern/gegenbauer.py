@@ -101,8 +101,27 @@ def _clenshaw(coef, t, d):
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _series_kernel(coef, t, d, out):
-    for i in nb.prange(t.shape[0]):
-        out[i] = _clenshaw(coef, t[i], d)
+    """Clenshaw over blocks of points: the inner loop runs over the points of a block (vectorised),
+    with the recurrence coefficients computed once per degree."""
+    n = t.shape[0]
+    K = coef.shape[0] - 1
+    nblocks = (n + _BLOCK - 1) // _BLOCK
+    for b in nb.prange(nblocks):
+        lo = b * _BLOCK
+        hi = min(n, lo + _BLOCK)
+        m = hi - lo
+        b1 = np.zeros(m)
+        b2 = np.zeros(m)
+        for k in range(K, 0, -1):
+            ak = (2.0 * k + d - 2.0) / (k + d - 2.0)
+            bk1 = (k + 1.0) / (k + d - 1.0)
+            ck = coef[k]
+            for j in range(m):
+                b0 = ck + ak * t[lo + j] * b1[j] - bk1 * b2[j]
+                b2[j] = b1[j]
+                b1[j] = b0
+        for j in range(m):
+            out[lo + j] = coef[0] + t[lo + j] * b1[j] - b2[j] / (d - 1.0)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -205,8 +224,8 @@ def series(coef, t, d) -> np.ndarray:
     coef = as_array(coef, "coef", ndim=1)
     tt = as_t(t)
     flat = np.ascontiguousarray(tt.ravel())
-    out = np.empty_like(flat)
-    if flat.size:
+    out = np.zeros_like(flat)
+    if flat.size and coef.size:
         _series_kernel(coef, flat, float(d), out)
     return out.reshape(tt.shape)
 
