@@ -29,7 +29,7 @@ import numba as nb
 import numpy as np
 from scipy.linalg import eigvalsh_tridiagonal
 
-from ._validate import as_array, as_t, check_d, check_int, check_kmax, check_out
+from ._validate import as_array, as_t, check_d, check_device, check_int, check_kmax, check_out
 
 _BLOCK = 256  # points per block in the table kernel (rows k-1, k-2 of a block stay in L1)
 
@@ -167,7 +167,7 @@ def _christoffel(x, offd, m, newton, w):
 # ----------------------------------------------------------------------------------------------
 # public API
 # ----------------------------------------------------------------------------------------------
-def table(t, kmax, d, out=None) -> np.ndarray:
+def table(t, kmax, d, out=None, device="cpu") -> np.ndarray:
     r"""Table of the Legendre polynomials of dimension d: ``out[k, i] = P_k(t[i])``, k = 0..kmax.
 
     ``P_k(t) = C_k^{(d-2)/2}(t) / C_k^{(d-2)/2}(1)`` (P_k(1) = 1; Chebyshev T_k for d = 2), computed by
@@ -181,6 +181,8 @@ def table(t, kmax, d, out=None) -> np.ndarray:
     kmax : int >= 0
     d : int >= 2, ambient dimension of S^{d-1}
     out : optional float64 C-contiguous array of shape (kmax + 1, len(t)) to write into
+    device : "cpu" (parallel numba) or "cuda" (the numba.cuda twin in gegenbauer_cuda; RuntimeError when no
+        CUDA GPU is available)
 
     Returns
     -------
@@ -188,6 +190,7 @@ def table(t, kmax, d, out=None) -> np.ndarray:
     """
     d = check_d(d)
     kmax = check_kmax(kmax)
+    device = check_device(device)
     t = np.asarray(t)
     if t.ndim != 1:
         raise ValueError(f"t must be 1-D, got shape {t.shape} (use t.ravel() and reshape the result)")
@@ -197,6 +200,11 @@ def table(t, kmax, d, out=None) -> np.ndarray:
         out = np.empty(shape)
     else:
         check_out(out, shape, np.float64)
+    if device == "cuda":
+        from ._cuda import require_cuda
+        require_cuda()
+        from . import gegenbauer_cuda
+        return gegenbauer_cuda.table(t, kmax, d, out)
     if t.shape[0]:
         _table_kernel(t, kmax, d, out)
     return out
