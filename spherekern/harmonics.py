@@ -83,6 +83,8 @@ MAX_NODES = 4_000_000
 _CHUNK = 1 << 16
 _BLK = 16  # points per block in the basis kernel (one set of scratch tables per block)
 _SQRT2 = math.sqrt(2.0)
+#: Degrees whose target power is below this fraction of the total are treated as empty (no relative error).
+_ZERO_RTOL = 1e-12
 
 
 # ----------------------------------------------------------------------------------------------
@@ -608,9 +610,16 @@ class DegreeError:
 
     @property
     def relative(self) -> np.ndarray:
-        """``error_power / target_power`` per degree (nan where the target has no power)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.target_power > 0, self.error_power / self.target_power, np.nan)
+        """``error_power / target_power`` per degree; nan where the target has no power
+        (``target_power[k] <= 1e-12 * sum(target_power)``, e.g. parity zeros: rounding noise only)."""
+        return _relative(self, _ZERO_RTOL)
+
+
+def _relative(err, rtol):
+    tp = err.target_power
+    ok = tp > rtol * tp.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, err.error_power / np.where(ok, tp, 1.0), np.nan)
 
 
 def degree_error(predictor, target, d, kmax, exact_degree=None, max_nodes=MAX_NODES, n_mc=0, rng=None):
@@ -688,7 +697,7 @@ def estimate_kc(err, n=None, threshold=0.5, rtol=1e-12) -> KcEstimate:
     Definition: ``kc`` is the lowest degree k <= kmax whose relative error
     ``error_power[k] / target_power[k]`` exceeds ``threshold`` (default 1/2: the error in that mode
     carries more than half of the target's power there), skipping degrees where the target has no power
-    (``target_power[k] <= rtol * max(target_power)``, e.g. parity zeros). If no degree qualifies,
+    (``target_power[k] <= rtol * sum(target_power)``, e.g. parity zeros). If no degree qualifies,
     ``kc = kmax + 1`` (the crossover lies beyond the resolved degrees).
     ``kc_ansatz = ansatz_kc(n, d)`` if n is given (else None), for comparison.
 
@@ -702,10 +711,8 @@ def estimate_kc(err, n=None, threshold=0.5, rtol=1e-12) -> KcEstimate:
         raise TypeError(f"err must be a DegreeError (from degree_error), got {type(err).__name__}")
     threshold = check_real(threshold, "threshold", minimum=0.0, strict=True)
     rtol = check_real(rtol, "rtol", minimum=0.0)
-    tp = err.target_power
-    ok = tp > rtol * (tp.max() if tp.size else 0.0)
-    rel = err.relative
-    bad = np.nonzero(ok & (rel > threshold))[0]
+    rel = _relative(err, rtol)
+    bad = np.nonzero(~np.isnan(rel) & (rel > threshold))[0]
     kc = int(bad[0]) if bad.size else err.kmax + 1
     kca = ansatz_kc(n, err.d) if n is not None else None
     return KcEstimate(kc=kc, kc_ansatz=kca, threshold=threshold)
