@@ -1,0 +1,571 @@
+r"""Funk–Hecke eigenvalues (spectra) of dot-product functions on the sphere S^{d-1}.
+
+Convention (docs/CONVENTIONS.md), used by every function here: for a function phi on [-1, 1],
+
+    phi(t) = sum_k mu_k N(k, d) P_k(t),      mu_k = E[phi(x.y) P_k(x.y)],
+
+with x, y independent and uniform on S^{d-1}, ``P_k(t) = C_k^{(d-2)/2}(t) / C_k^{(d-2)/2}(1)`` (so
+P_k(1) = 1) and N(k, d) the dimension of the degree-k spherical harmonics. ``t = x.y`` has density
+``w_d(t) = (1 - t^2)^{(d-3)/2} / B(1/2, (d-1)/2)`` on [-1, 1]. By the Funk–Hecke formula (with the uniform
+*probability* measure sigma), ``int phi(x.y) Y_k(y) dsigma(y) = mu_k Y_k(x)`` for every degree-k spherical
+harmonic Y_k, so mu_k is the Mercer eigenvalue of the kernel phi(x.y), with multiplicity N(k, d).
+
+Public functions
+----------------
+eigenvalues(phi, d, kmax, breakpoints=())   any vectorised callable, by graded Gauss quadrature
+relu(d, kmax, power=1.0)                    max(t, 0)^a, closed form (a = 0: the step function)
+abs_power(d, kmax, a)                       |t|^a, closed form
+arccos(d, kmax, degree)                     arc-cosine kernels kappa_n (ReLU^n random features), closed form
+ntk(d, kmax)                                one-hidden-layer ReLU NTK Theta = kappa_1 + t kappa_0, closed form
+reference(phi, d, k, dps=50, breakpoints=())  one mu_k with mpmath (the oracle of the tests)
+
+The closed forms rest on (Gradshteyn & Ryzhik 7.311.3 / DLMF 18.17, written for P_k(1) = 1)
+
+    E[max(t, 0)^a P_k(t)] = Gamma(d/2) Gamma(a+1) / (2^{a+1} Gamma((a+k+d)/2) Gamma((a+2-k)/2)),
+
+evaluated in log-gamma space with the reflection formula for the last factor, so nothing overflows for
+any d >= 2 and k, and coefficients that vanish by parity (1/Gamma at a non-positive integer) are exact
+zeros.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+
+import mpmath
+import numba as nb
+import numpy as np
+from scipy.special import gammaln, roots_jacobi
+
+from ._validate import as_array, check_d, check_int, check_kmax, check_real
+from .gegenbauer import _table_kernel, quadrature
+
+__all__ = ["eigenvalues", "relu", "abs_power", "arccos", "ntk", "reference"]
+
+_LN2 = math.log(2.0)
+_LNPI = math.log(math.pi)
+
+# ----------------------------------------------------------------------------------------------
+# closed forms
+# ----------------------------------------------------------------------------------------------
+
+
+def _sinpi_half(m, f):
+    """sin(pi (m + f) / 2) for integer array m and 0 <= f < 1, accurate to a few ulps in the
+    relative sense (exactly 0 when f == 0 and m even, exactly +-1 when f == 0 and m odd)."""
+    m = np.asarray(m, dtype=np.int64)
+    odd = (m % 2) != 0
+    q = np.where(odd, (m - 1) // 2, m // 2)
+    sgn = np.where(q % 2 == 0, 1.0, -1.0)
+    # m even: (-1)^(m/2) sin(pi f / 2);  m = 2q + 1: (-1)^q cos(pi f / 2) = (-1)^q sin(pi (1 - f) / 2)
+    val = np.where(odd, math.sin(0.5 * math.pi * (1.0 - f)), math.sin(0.5 * math.pi * f))
+    return sgn * val
+
+
+def _stirling_corr(x):
+    """log Gamma(x) - ((x - 1/2) log x - x + log(2 pi)/2) for x >= 20 (truncation error < 1e-17)."""
+    r = 1.0 / x
+    r2 = r * r
+    return r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260 - r2 * (1.0 / 1680 - r2 / 1188))))
+
+
+def _lgamma_ratio(x, h):
+    """log(Gamma(x + h) / Gamma(x)) for x > 0, h >= 0, with absolute error ~eps * (|result| + h) rather than
+    eps * log Gamma(x + h) (gammaln(x + h) - gammaln(x) loses 1e-13 at x ~ 500): Stirling's series in the
+    form (y - 1/2) log1p(h/x) + h (log x - 1) + corr(y) - corr(x) after shifting x above 20."""
+    x, h = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(h, dtype=np.float64))
+    m = np.maximum(0.0, np.ceil(20.0 - x))
+    acc = np.zeros(x.shape)
+    for i in range(int(m.max()) if m.size else 0):
+        use = i < m
+        acc += np.where(use, np.log((x + i) / (x + h + i)), 0.0)
+    xs = x + m
+    ys = xs + h
+    acc += (ys - 0.5) * np.log1p(h / xs) + h * (np.log(xs) - 1.0) + _stirling_corr(ys) - _stirling_corr(xs)
+    return acc
+
+
+def _relu_log(d: int, kmax: int, a: float):
+    """log|mu_k| and sign(mu_k) (0 for an exact zero) of max(t, 0)^a, k = 0..kmax.
+
+    mu_k = Gamma(d/2) Gamma(a+1) / (2^{a+1} Gamma((a+k+d)/2) Gamma(z)),  z = (a + 2 - k)/2.
+    For z >= 1/2 directly; otherwise with 1/Gamma(z) = Gamma(1 - z) sin(pi z) / pi and p = 1 - z = (k - a)/2,
+    q = d/2 + a (p + q = (a + k + d)/2):
+        mu_k = [Gamma(d/2) / Gamma(d/2 + a)] Gamma(a+1) B(p, q) sin(pi z) / (pi 2^{a+1}).
+    Gamma ratios go through _lgamma_ratio so that O(1) coefficients keep ~1e-15 relative accuracy."""
+    kk = np.arange(kmax + 1)
+    k = kk.astype(np.float64)
+    h = 0.5 * d
+    z = (a + 2.0 - k) / 2.0
+    direct = z >= 0.5
+    base = gammaln(a + 1.0) - (a + 1.0) * _LN2
+    # direct branch: Gamma(d/2) / Gamma(d/2 + (a+k)/2) / Gamma(z)
+    zd = np.where(direct, z, 1.0)
+    log_direct = base - _lgamma_ratio(h, 0.5 * (a + k)) - gammaln(zd)
+    # reflection branch
+    n = math.floor(a)
+    f = a - n                                # exact in floating point
+    m = (n + 2) - kk                         # 2 z = m + f with m an exact integer
+    sn = _sinpi_half(m, f)
+    p = np.where(direct, 1.0, (k - a) / 2.0)
+    q = h + a
+    small, large = np.minimum(p, q), np.maximum(p, q)
+    log_beta = gammaln(small) - _lgamma_ratio(large, small)
+    with np.errstate(divide="ignore"):
+        log_refl = (base - float(_lgamma_ratio(h, a)) - _LNPI + log_beta
+                    + np.log(np.where(direct, 1.0, np.abs(sn))))
+    logabs = np.where(direct, log_direct, log_refl)
+    sign = np.where(direct, 1.0, np.sign(sn))
+    return logabs, sign
+
+
+def _from_log(logabs, sign):
+    out = np.zeros(logabs.shape)
+    nz = sign != 0
+    out[nz] = sign[nz] * np.exp(logabs[nz])
+    return out
+
+
+def _check_power(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number >= 0, got {value!r}")
+    if math.isnan(float(value)):
+        raise ValueError(f"{name} must be a real number >= 0, got NaN")
+    return check_real(value, name, minimum=0.0)
+
+
+def relu(d, kmax, power=1.0) -> np.ndarray:
+    r"""Funk–Hecke eigenvalues of ``phi(t) = max(t, 0)^a`` (a = ``power`` >= 0; a = 0 is the step 1[t > 0]).
+
+    Convention: ``phi(t) = sum_k mu_k N(k, d) P_k(t)``, ``mu_k = E[phi(x.y) P_k(x.y)]`` for x, y independent
+    uniform on S^{d-1}, P_k(1) = 1 (docs/CONVENTIONS.md). Closed form (Gradshteyn & Ryzhik 7.311.3)
+
+        mu_k = Gamma(d/2) Gamma(a+1) / (2^{a+1} Gamma((a+k+d)/2) Gamma((a+2-k)/2)),
+
+    computed in log-gamma space (reflection formula for the last Gamma), valid for every d >= 2 and k.
+    For integer a, mu_k = 0 exactly when k > a + 1 and k - a is even (e.g. relu: only k = 0, 1 and even
+    k survive; step: k = 0 and odd k). For large k, |mu_k| ~ k^{-(d + 2a)/2}. Relative error <= 1e-10
+    (measured ~1e-13) for k <= 500 against mpmath quadrature (tests/test_spectrum.py). Values below
+    ~1e-308 underflow to 0.
+
+    Parameters
+    ----------
+    d : int >= 2, ambient dimension
+    kmax : int >= 0, largest degree
+    power : float >= 0, the exponent a
+
+    Returns
+    -------
+    mu : float64 ndarray of shape (kmax + 1,)
+    """
+    d = check_d(d)
+    kmax = check_kmax(kmax)
+    a = _check_power(power, "power")
+    return _from_log(*_relu_log(d, kmax, a))
+
+
+def abs_power(d, kmax, a) -> np.ndarray:
+    r"""Funk–Hecke eigenvalues of ``phi(t) = |t|^a`` (a >= 0; a = 0 is the constant 1).
+
+    Convention: ``phi(t) = sum_k mu_k N(k, d) P_k(t)``, ``mu_k = E[phi(x.y) P_k(x.y)]`` for x, y independent
+    uniform on S^{d-1}, P_k(1) = 1. Since ``|t|^a = max(t,0)^a + max(-t,0)^a`` and P_k(-t) = (-1)^k P_k(t),
+    ``mu_k = (1 + (-1)^k) mu_k(max(t,0)^a)`` (see :func:`relu`): exact zeros at odd k, and at even
+    k >= a + 2 too when a is an even integer (then |t|^a is a polynomial). |mu_k| ~ k^{-(d+2a)/2}.
+
+    Parameters
+    ----------
+    d : int >= 2
+    kmax : int >= 0
+    a : float >= 0
+
+    Returns
+    -------
+    mu : float64 ndarray of shape (kmax + 1,)
+    """
+    d = check_d(d)
+    kmax = check_kmax(kmax)
+    a = _check_power(a, "a")
+    mu = 2.0 * _from_log(*_relu_log(d, kmax, a))
+    mu[1::2] = 0.0
+    return mu
+
+
+def _check_degree(degree):
+    if isinstance(degree, bool) or not isinstance(degree, numbers.Integral):
+        if isinstance(degree, numbers.Real) and float(degree).is_integer() and degree >= 0:
+            raise TypeError(f"degree must be a non-negative int (got the float {degree!r}; pass int({degree!r}))")
+        raise TypeError(f"degree must be a non-negative int, got {degree!r}")
+    return check_int(degree, "degree", 0)
+
+
+def _arccos_log(d, kmax, n):
+    logabs, sign = _relu_log(d, kmax, float(n))
+    # E[r^(2n)] for r = |theta|, theta ~ N(0, I_d): 2^n Gamma(d/2 + n) / Gamma(d/2)
+    log_moment = n * _LN2 + gammaln(d / 2.0 + n) - gammaln(d / 2.0)
+    return log_moment + 2.0 * logabs, np.abs(sign)
+
+
+def arccos(d, kmax, degree) -> np.ndarray:
+    r"""Funk–Hecke eigenvalues of the arc-cosine kernel of degree n (random features of ReLU^n).
+
+    ``kappa_n(t) = E_{theta ~ N(0, I_d)}[relu(theta.x)^n relu(theta.y)^n] = J_n(arccos t) / (2 pi)`` for unit
+    x, y with t = x.y (Cho & Saul 2009; ``J_0 = pi - phi``, ``J_1 = sin phi + (pi - phi) cos phi``), i.e.
+    ``kernels.ArcCos(n)``. Convention: ``kappa_n(t) = sum_k mu_k N(k, d) P_k(t)``,
+    ``mu_k = E[kappa_n(x.y) P_k(x.y)]`` (x, y uniform on S^{d-1}, P_k(1) = 1).
+
+    Writing theta = r u (u uniform on the sphere, E[r^{2n}] = 2^n Gamma(d/2 + n) / Gamma(d/2)) and using the
+    Funk–Hecke composition rule, ``mu_k(kappa_n) = E[r^{2n}] mu_k(max(t,0)^n)^2`` (see :func:`relu`).
+    All mu_k >= 0; exact zeros for k > n + 1 with k - n even; mu_k ~ k^{-(d + 2n)} (degree 1: k^{-(d+2)}).
+
+    Parameters
+    ----------
+    d : int >= 2
+    kmax : int >= 0
+    degree : int >= 0
+
+    Returns
+    -------
+    mu : float64 ndarray of shape (kmax + 1,)
+    """
+    d = check_d(d)
+    kmax = check_kmax(kmax)
+    n = _check_degree(degree)
+    return _from_log(*_arccos_log(d, kmax, n))
+
+
+def ntk(d, kmax) -> np.ndarray:
+    r"""Funk–Hecke eigenvalues of the one-hidden-layer ReLU NTK, both layers trained.
+
+    ``Theta(t) = kappa_1(t) + t kappa_0(t) = (sqrt(1 - t^2) + 2 (pi - arccos t) t) / (2 pi)``, Theta(1) = 1: the
+    NTK of ``f(x) = H^{-1/2} sum_h w_h relu(theta_h.x)``, theta_h ~ N(0, I_d), w_h ~ N(0, 1) (Jacot et al. 2018;
+    docs/CONVENTIONS.md). Convention: ``Theta(t) = sum_k mu_k N(k, d) P_k(t)``,
+    ``mu_k = E[Theta(x.y) P_k(x.y)]`` (x, y uniform on S^{d-1}, P_k(1) = 1).
+
+    Uses :func:`arccos` and ``t P_k = ((k + d - 2) P_{k+1} + k P_{k-1}) / (2k + d - 2)``, so
+    ``mu_k(t g) = ((k + d - 2) mu_{k+1}(g) + k mu_{k-1}(g)) / (2k + d - 2)`` (and mu_0(t g) = mu_1(g)).
+    All terms are >= 0 (no cancellation); exact zeros at odd k >= 3; mu_k ~ k^{-d}.
+
+    Parameters
+    ----------
+    d : int >= 2
+    kmax : int >= 0
+
+    Returns
+    -------
+    mu : float64 ndarray of shape (kmax + 1,)
+    """
+    d = check_d(d)
+    kmax = check_kmax(kmax)
+    k1 = _from_log(*_arccos_log(d, kmax, 1))
+    k0 = _from_log(*_arccos_log(d, kmax + 1, 0))
+    tk0 = np.empty(kmax + 1)
+    tk0[0] = k0[1]
+    k = np.arange(1, kmax + 1, dtype=np.float64)
+    tk0[1:] = ((k + d - 2.0) * k0[2:] + k * k0[:-2]) / (2.0 * k + d - 2.0)
+    return k1 + tk0
+
+
+# ----------------------------------------------------------------------------------------------
+# generic eigenvalues by graded Gauss quadrature
+# ----------------------------------------------------------------------------------------------
+_SIGMA = 0.1     # geometric grading ratio towards every piece end (Schwab's hp rule uses 0.1 to 0.2)
+_LEVELS = 17     # sigma^17 = 1e-17: the last interval is below the resolution of float64 t
+_NLAST = 24      # nodes on the innermost interval (its mass is at most ~(1e-17 L)^{min(1, (d-1)/2)})
+_EXTRA = 32      # nodes beyond (kmax + 1)/2 on the graded intervals (resolves the weight and phi's singularity)
+_CHUNK = 2048    # nodes per table block in the projection (bounded memory: (kmax + 1) * _CHUNK floats)
+
+
+def _check_breakpoints(breakpoints) -> tuple:
+    if breakpoints is None:
+        return ()
+    arr = np.asarray(breakpoints)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"breakpoints must be a sequence of real numbers in (-1, 1), got dtype {arr.dtype}")
+    arr = as_array(arr, "breakpoints", ndim=1)
+    bad = (arr <= -1.0) | (arr >= 1.0)
+    if np.any(bad):
+        raise ValueError("breakpoints must lie strictly inside (-1, 1) (the ends +-1 are always treated as "
+                         f"possible singularities), got {arr[bad][0]!r}")
+    return tuple(float(b) for b in np.unique(arr))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _cos_table_kernel(theta, kmax, out):
+    """out[k, i] = cos(k theta[i]) = T_k(cos theta[i]), the d = 2 Legendre polynomials."""
+    for i in nb.prange(theta.shape[0]):
+        th = theta[i]
+        for k in range(kmax + 1):
+            out[k, i] = math.cos(k * th)
+
+
+@functools.lru_cache(maxsize=None)
+def _gauss_legendre(n: int):
+    """Gauss–Legendre rule on [-1, 1] (weights sum to 2) from gegenbauer.quadrature(n, 3), accurate to
+    ~1e-16 (scipy's roots_legendre weights are off by ~1e-14 already at n = 60)."""
+    x, w = quadrature(n, 3)
+    return x, 2.0 * w
+
+
+_ELLIPSE = np.exp(1j * np.linspace(0.0, 2.0 * np.pi, 96, endpoint=False))
+_RHOS = 1.0 + np.geomspace(0.02, 0.85, 24)     # candidate Bernstein-ellipse parameters (< rho_g = 1.925)
+
+
+def _nodes_for(kmax: int, nu: float, logB: float, anchor: float, sgn: float, sc, r):
+    """Gauss–Legendre points needed on the intervals t = anchor + sgn (sc +- r) for an absolute error
+    ~1e-17 * max|phi| on P_k(t) (1 - t^2)^nu / B phi(t), k <= kmax, with phi analytic inside the interval's
+    Bernstein ellipse E_rho, rho < rho_g = 1.925 (the grading keeps the piece end at that distance).
+
+    P_k is bounded by 1 on [-1, 1], hence by R^k on the ellipse E_R of [-1, 1] through a point w (sum of
+    distances to +-1 = R + 1/R); the weight is bounded by G = max |1 - w^2|^nu / B on E_rho; so the error of
+    the degree-N Chebyshev truncation on the interval is <~ r R^k G rho^-N, and a Gauss rule with
+    (N + 1)/2 points is that accurate. Minimise N over rho (plus a safety margin)."""
+    sc = np.asarray(sc, dtype=np.float64)[:, None, None]
+    r = np.asarray(r, dtype=np.float64)[:, None, None]
+    rho = _RHOS[None, :, None]
+    zeta = 0.5 * (rho * _ELLIPSE[None, None, :] + 1.0 / (rho * _ELLIPSE[None, None, :]))
+    off = sgn * (sc + r * zeta)                      # w - anchor, without cancellation near +-1
+    omw = np.abs((1.0 - anchor) - off)               # |1 - w|
+    opw = np.abs((1.0 + anchor) + off)               # |1 + w|
+    A = 0.5 * (omw + opw)
+    logR = np.arccosh(np.maximum(A, 1.0)).max(axis=2)
+    with np.errstate(divide="ignore"):
+        logG = (nu * (np.log(omw) + np.log(opw))).max(axis=2) - logB
+    logE = kmax * logR + logG + np.log(r[:, :, 0]) + 17.0 * math.log(10.0)
+    N = np.maximum(logE, 0.0) / np.log(_RHOS)[None, :]
+    N = N.min(axis=1) + 16.0                         # safety margin
+    return np.ceil(0.5 * (N + 1.0)).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=None)
+def _log_beta(d: int) -> float:
+    """log B(1/2, (d-1)/2), the normaliser of w_d (mpmath: scipy's betaln loses ~1e-13 at d = 1000)."""
+    with mpmath.workdps(30):
+        return float(mpmath.log(mpmath.beta(mpmath.mpf(1) / 2, mpmath.mpf(d - 1) / 2)))
+
+
+def _log1mt2(anchor, sgn, s):
+    """log(1 - t^2) at t = anchor + sgn s, to a few ulps *absolute* error even where it is tiny (the weight
+    is exp(nu log(1 - t^2)) with nu up to hundreds): log1p(-t^2) for |t| < 1/2, else (1 - t)(1 + t) from
+    the exactly known distance s to the anchor."""
+    t = anchor + sgn * s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        far = np.log(((1.0 - anchor) - sgn * s) * ((1.0 + anchor) + sgn * s))
+        near = np.log1p(-t * t)
+    return np.where(np.abs(t) < 0.5, near, far)
+
+
+@functools.lru_cache(maxsize=32)
+def _graded_rule(d: int, kmax: int, bps: tuple):
+    """Nodes t and weights W (including the density w_d) of a composite rule on [-1, 1]: every piece between
+    consecutive breakpoints is split at its midpoint and each half is graded geometrically (ratio _SIGMA)
+    towards its piece end; the innermost interval at t = +-1 is a Gauss–Jacobi rule carrying (1 -+ t)^nu.
+    Each graded interval gets min((kmax+1)//2 + _EXTRA, what the ellipse bound of _nodes_for asks) points."""
+    nu = 0.5 * (d - 3)
+    xl, wl = _gauss_legendre(_NLAST)
+    if nu <= 20.0:
+        xj, wj = roots_jacobi(_NLAST, 0.0, nu)      # weight (1 + x)^nu on [-1, 1] (mass 2^(nu+1) / (nu+1))
+        wj = wj * (2.0 ** (nu + 1.0) / (nu + 1.0) / wj.sum())
+    logB = _log_beta(d)
+    edges = (-1.0,) + bps + (1.0,)
+    lev = _SIGMA ** np.arange(_LEVELS + 1)
+    T, W, TH = [], [], []
+    for a, b in zip(edges[:-1], edges[1:]):
+        L = 0.5 * (b - a)
+        for anchor, sgn in ((a, 1.0), (b, -1.0)):
+            omt0, opt0 = 1.0 - anchor, 1.0 + anchor        # 1 - t = omt0 - sgn s, 1 + t = opt0 + sgn s
+            # graded intervals s in [L sigma^(j+1), L sigma^j]
+            hi, lo = L * lev[:-1], L * lev[1:]
+            c, r = 0.5 * (hi + lo), 0.5 * (hi - lo)
+            nj = _nodes_for(kmax, nu, logB, anchor, sgn, c, r)
+            ss, wss = [], []
+            for cj, rj, n in zip(c, r, nj):
+                xg, wg = _gauss_legendre(int(n))
+                ss.append(cj + rj * xg)
+                wss.append(rj * wg)
+            s = np.concatenate(ss)
+            ws = np.concatenate(wss)
+            h = L * lev[-1]
+            if (omt0 == 0.0 or opt0 == 0.0) and nu <= 20.0:
+                # innermost interval at t = +-1: s = h (1 + x) / 2, int s^nu g = (h/2)^(nu+1) sum wj g
+                # (for nu > 20 its mass (1e-17)^(nu+1) is zero in float64: plain Legendre below)
+                s_in = 0.5 * h * (1.0 + xj)
+                other = 2.0 - s_in
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    w_in = wj * np.exp((nu + 1.0) * math.log(0.5 * h) + nu * np.log(other) - logB)
+            else:
+                s_in = 0.5 * h * (1.0 + xl)
+                w_in = 0.5 * h * wl * np.exp(nu * _log1mt2(anchor, sgn, s_in) - logB)
+            wsg = ws * np.exp(nu * _log1mt2(anchor, sgn, s) - logB)
+            for sv, wv in ((s, wsg), (s_in, w_in)):
+                T.append(anchor + sgn * sv)
+                W.append(wv)
+                # arccos t from the distance s to the anchor (no loss near t = +-1, where d = 2 needs it)
+                if omt0 == 0.0:
+                    TH.append(2.0 * np.arcsin(np.sqrt(0.5 * sv)))
+                elif opt0 == 0.0:
+                    TH.append(np.pi - 2.0 * np.arcsin(np.sqrt(0.5 * sv)))
+                else:
+                    TH.append(np.arccos(np.clip(anchor + sgn * sv, -1.0, 1.0)))
+    t = np.clip(np.concatenate(T), -1.0, 1.0)
+    w = np.concatenate(W)
+    th = np.concatenate(TH)
+    w[~np.isfinite(w)] = 0.0     # underflow of (1 - t^2)^nu for huge d (zero mass anyway)
+    for arr in (t, w, th):
+        arr.setflags(write=False)
+    return t, w, th
+
+
+def _evaluate_phi(phi, t, name="phi"):
+    if not callable(phi):
+        raise TypeError(f"{name} must be a callable phi(t) on [-1, 1], got {type(phi).__name__}")
+    vals = np.asarray(phi(t.copy()))
+    if vals.dtype.kind not in "biuf":
+        raise TypeError(f"{name}(t) must return real numbers, got dtype {vals.dtype}")
+    if vals.shape != t.shape:
+        raise ValueError(f"{name} must be vectorised: for a 1-D float64 array t it must return an array of the "
+                         f"same shape {t.shape}, got shape {vals.shape} (wrap scalar code with np.vectorize)")
+    vals = vals.astype(np.float64)
+    bad = ~np.isfinite(vals)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name}(t) must be finite on [-1, 1], got {vals[i]!r} at t = {t[i]!r} "
+                         "(eigenvalues needs a bounded phi)")
+    return vals
+
+
+def eigenvalues(phi, d, kmax, breakpoints=()) -> np.ndarray:
+    r"""Funk–Hecke eigenvalues ``mu_k = E[phi(x.y) P_k(x.y)]``, k = 0..kmax, of any vectorised function phi.
+
+    Convention: ``phi(t) = sum_k mu_k N(k, d) P_k(t)`` with x, y independent uniform on S^{d-1} and
+    P_k(1) = 1, i.e. ``mu_k = int_{-1}^{1} phi(t) P_k(t) (1 - t^2)^{(d-3)/2} dt / B(1/2, (d-1)/2)``; the kernel
+    phi(x.y) has Mercer eigenvalue mu_k with multiplicity N(k, d) (docs/CONVENTIONS.md).
+
+    Method: [-1, 1] is split at the ``breakpoints``; each piece is halved and each half graded geometrically
+    (ratio 0.1, 17 levels) towards its end, with a Gauss–Legendre rule of ``(kmax+1)//2 + 32`` nodes per
+    interval (exact for P_k times a polynomial of degree 63) and, on the innermost interval at t = +-1, a
+    Gauss–Jacobi rule carrying the factor (1 -+ t)^{(d-3)/2} exactly. This hp-graded rule converges
+    exponentially for phi that is analytic on each piece, including kinks and jumps at the breakpoints and
+    algebraic singularities such as (1 - t)^0.3 or sqrt(1 - t^2) at the piece ends and at +-1 (which are always
+    treated as possible singularities). The P_k come from :func:`spherekern.gegenbauer.table`'s stable
+    recurrence, in blocks of 2048 nodes.
+
+    Accuracy: absolute error <= 1e-14 * max|phi| (tests/test_spectrum.py). Because mu_k is a sum of terms of
+    size ~max|phi| that cancel, *relative* accuracy on tiny high-degree coefficients (|mu_k| << 1e-14 max|phi|)
+    is impossible in double precision; use the closed forms (:func:`relu`, :func:`abs_power`,
+    :func:`arccos`, :func:`ntk`) or :func:`reference` (mpmath) for those.
+
+    Parameters
+    ----------
+    phi : callable
+        Vectorised: ``phi(t)`` for a 1-D float64 array t in [-1, 1] returns a real array of the same shape,
+        finite everywhere. A kink, jump or singularity inside (-1, 1) must be listed in ``breakpoints``.
+    d : int >= 2, ambient dimension
+    kmax : int >= 0, largest degree
+    breakpoints : sequence of floats in (-1, 1), optional
+        Points where phi is not smooth (any order, duplicates ignored).
+
+    Returns
+    -------
+    mu : float64 ndarray of shape (kmax + 1,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mu = eigenvalues(lambda t: np.maximum(t, 0.0), 3, 4, breakpoints=[0.0])
+    >>> np.allclose(mu, relu(3, 4), atol=1e-15)
+    True
+    """
+    if not callable(phi):
+        raise TypeError(f"phi must be a callable phi(t) on [-1, 1], got {type(phi).__name__}")
+    d = check_d(d)
+    kmax = check_kmax(kmax)
+    bps = _check_breakpoints(breakpoints)
+    t, w, th = _graded_rule(d, kmax, bps)
+    wf = w * _evaluate_phi(phi, t)
+    mu = np.zeros(kmax + 1)
+    buf = np.empty((kmax + 1, _CHUNK))
+    for lo in range(0, t.shape[0], _CHUNK):
+        hi = min(lo + _CHUNK, t.shape[0])
+        if hi - lo == _CHUNK:
+            tab = buf
+        else:
+            tab = np.empty((kmax + 1, hi - lo))
+        if d == 2:
+            # Chebyshev: cos(k theta) with theta accurate near t = +-1 (the weight is singular there)
+            _cos_table_kernel(np.ascontiguousarray(th[lo:hi]), kmax, tab)
+        else:
+            _table_kernel(np.ascontiguousarray(t[lo:hi]), kmax, d, tab)
+        mu += tab @ wf[lo:hi]
+    return mu
+
+
+# ----------------------------------------------------------------------------------------------
+# mpmath reference
+# ----------------------------------------------------------------------------------------------
+def _mp_legendre_d(k, d, t):
+    """P_k(t) of dimension d from mpmath's own special functions (hypergeometric series)."""
+    if d == 2:
+        return mpmath.chebyt(k, t)
+    if d == 3:
+        return mpmath.legendre(k, t)
+    lam = mpmath.mpf(d - 2) / 2
+    return mpmath.gegenbauer(k, lam, t) / mpmath.binomial(k + 2 * lam - 1, k)
+
+
+def reference(phi, d, k, dps=50, breakpoints=()):
+    r"""One Funk–Hecke eigenvalue ``mu_k = E[phi(x.y) P_k(x.y)]`` in multiple precision (mpmath): the oracle.
+
+    Convention: ``phi(t) = sum_k mu_k N(k, d) P_k(t)`` (x, y uniform on S^{d-1}, P_k(1) = 1). Computed as
+
+        mu_k = int_0^pi phi(cos th) P_k(cos th) sin(th)^{d-2} dth / B(1/2, (d-1)/2)
+
+    with ``mpmath.quad`` (tanh-sinh) on [0, pi] split at arccos of the breakpoints and into about k/4 + 1
+    equal sub-intervals (a few oscillations of P_k each), P_k from ``mpmath.gegenbauer`` / ``legendre`` /
+    ``chebyt`` (nothing shared with the float64 code), at ``dps + 10`` working digits. The integrand is scaled
+    by its largest sampled value first, so the absolute error is about ``10^-dps`` times max|integrand| (the
+    oscillation cancels; a tiny mu_k has correspondingly fewer correct digits). Cost grows like k (about 20 s at
+    k = 500, dps = 50); use it for tests, not in loops.
+
+    Parameters
+    ----------
+    phi : callable
+        Scalar function accepting an ``mpmath.mpf`` in [-1, 1] and returning an mpf (use mpmath functions).
+    d : int >= 2
+    k : int >= 0, the degree
+    dps : int >= 15, decimal digits
+    breakpoints : sequence of floats in (-1, 1), points where phi is not smooth
+
+    Returns
+    -------
+    mpmath.mpf (at the caller's precision context; convert with float() if needed)
+    """
+    if not callable(phi):
+        raise TypeError(f"phi must be a callable phi(t) accepting an mpmath.mpf, got {type(phi).__name__}")
+    d = check_d(d)
+    k = check_int(k, "k", 0)
+    dps = check_int(dps, "dps", 15)
+    bps = _check_breakpoints(breakpoints)
+    with mpmath.workdps(dps + 10):
+        ths = sorted({mpmath.mpf(0), +mpmath.pi} | {mpmath.acos(mpmath.mpf(b)) for b in bps})
+        nseg = k // 4 + 1
+        pts = []
+        for a, b in zip(ths[:-1], ths[1:]):
+            m = max(1, int(mpmath.ceil(nseg * (b - a) / mpmath.pi)))
+            pts += [a + (b - a) * j / m for j in range(m)]
+        pts.append(ths[-1])
+
+        def f(th):
+            c = mpmath.cos(th)
+            v = phi(c)
+            return mpmath.mpf(v) * _mp_legendre_d(k, d, c) * mpmath.sin(th) ** (d - 2)
+
+        scale = max(abs(f((a + b) / 2)) for a, b in zip(pts[:-1], pts[1:]))
+        scale = max(scale, abs(f(pts[0] + (pts[1] - pts[0]) / 7)))
+        if scale == 0:
+            return mpmath.mpf(0)
+        val = mpmath.quad(lambda th: f(th) / scale, pts)
+        res = val * scale / mpmath.beta(mpmath.mpf(1) / 2, mpmath.mpf(d - 1) / 2)
+    return +res
