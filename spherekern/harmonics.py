@@ -37,7 +37,7 @@ Stability: no factorials; ``c_m (1 - t^2)^{m/2}`` is built by a product of facto
 ``q_n`` by the three-term recurrence of orthonormal polynomials
 ``t q_n = a_{n+1} q_{n+1} + a_n q_{n-1}``, ``a_n^2 = n (n + 2 mu - 1) / (4 (n + mu)(n + mu - 1))``,
 which is forward-stable on [-1, 1]. Measured (vs mpmath): addition theorem |sum_l Y Y / N - P_k| <= 2e-13 at
-    k = 200 and 4e-13 at k = 500 (d = 3), <= 3e-14 for d = 4, 5 at k = 60 and d = 8 at k = 30. The
+k = 200 and 4e-13 at k = 500 (d = 3), <= 3e-14 for d = 4, 5 at k = 60 and d = 8 at k = 30. The
 diagonal underflows (to 0) only where the true value is below ~1e-300 (safe for k <~ 1500).
 
 Public functions
