@@ -1,0 +1,533 @@
+"""Dot-product kernels on the sphere: the ReLU NTK, arc-cosine kernels, kernels from a spectrum.
+
+A kernel here is a function ``phi`` of the dot product ``t = x . y`` of two points of the unit
+sphere S^{d-1} (``d`` is the ambient dimension, docs/CONVENTIONS.md).  Every kernel object has
+
+* ``kernel(t)``: ``phi(t)`` elementwise (``t`` in [-1, 1]; within ``T_TOL = 1e-12`` outside it is
+  clipped, further out is a ``ValueError``);
+* ``kernel.gram(X, Y=None, out=None, dtype=np.float64, device="cpu")``: the matrix
+  ``K[i, j] = phi(X[i] . Y[j])``, computed by a compiled, cache-tiled, vectorised loop that
+  writes straight into ``out`` (no n x m temporaries);
+* ``kernel.spectrum(d, kmax)``: the Funk--Hecke eigenvalues ``mu_k``, k = 0..kmax, defined by
+  ``phi(t) = sum_k mu_k N(k, d) P_k(t)``, equivalently ``mu_k = E[phi(x.y) P_k(x.y)]`` for x, y
+  independent and uniform on S^{d-1} (probability measure, ``P_k(1) = 1``); the integral operator
+  of ``phi(x.y)`` multiplies every degree-k spherical harmonic by ``mu_k``.
+
+Normalisation (docs/CONVENTIONS.md).  With ``theta = arccos t``, the arc-cosine kernels of
+Cho & Saul (2009) are
+
+    kappa_n(t) = E_{w ~ N(0, I_d)}[relu(w.x)^n relu(w.y)^n] = J_n(theta) / (2 pi),
+    J_0 = pi - theta,   J_1 = sin theta + (pi - theta) cos theta,
+    J_n = (2n - 1) cos(theta) J_{n-1} + (n - 1)^2 sin^2(theta) J_{n-2}   (n >= 2),
+
+(the recursion follows from ``J_n = 2^n n! int_{theta - pi/2}^{pi/2} cos^n(a) cos^n(a - theta) da``)
+and the neural tangent kernel of ``f(x) = H^{-1/2} sum_h w_h relu(theta_h . x)``,
+``theta_h ~ N(0, I_d)``, ``w_h ~ N(0, 1)``, both layers trained, in the infinite-width limit is
+
+    Theta(t) = kappa_1(t) + t kappa_0(t) = (sqrt(1 - t^2) + 2 (pi - arccos t) t) / (2 pi),
+
+so ``Theta(1) = 1`` (Jacot, Gabriel & Hongler 2018; neural-tangents ``Dense(W_std=1) >> Relu >>
+Dense(W_std=1)`` without bias gives the same kernel up to their ``1/d`` input scaling).
+
+Speed.  The Gram kernels compute a block of dot products into a thread-local buffer and map it
+through a branch-free polynomial ``arccos`` (:mod:`spherekern._fastmath`, < 2 ulp), so LLVM
+vectorises the whole inner loop; the cost is within a small factor of the "floor", the same
+loops writing the plain dot-product Gram (bench/bench_kernels.py).
+
+References
+----------
+Y. Cho and L. K. Saul, "Kernel methods for deep learning", NeurIPS 2009.
+A. Jacot, F. Gabriel and C. Hongler, "Neural tangent kernel", NeurIPS 2018.
+A. Bietti and J. Mairal, "On the inductive bias of neural tangent kernels", NeurIPS 2019.
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from . import _cuda
+from . import _fastmath as fm
+from ._validate import _float_dtype, as_array, as_points, as_t, check_d, check_device, check_int, check_kmax, check_out
+
+__all__ = ["Kernel", "NTK", "ArcCos", "FromSpectrum"]
+
+#: rows of X per parallel task and columns of Y per inner block (the YT block, d x _BC, and the
+#: row buffers stay in L1/L2)
+_BR = 16
+_BC = 256
+#: FMA contraction only (no reassociation, no finite-math assumptions): more accurate, never less.
+_FM = {"contract"}
+_INV_2PI = 0.15915494309189535
+
+
+# ----------------------------------------------------------------------------------------------
+# numba kernels (private; the wrappers validate everything first)
+# ----------------------------------------------------------------------------------------------
+@nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
+def _dot_block(X, YT, i, j0, w, acc):
+    """acc[j] = X[i] . Y[j0 + j] for j < w (YT is Y transposed, shape (d, m)).
+
+    The sum over the d coordinates is taken four (then two, then one) at a time per pass over
+    ``acc`` so that the buffer is loaded and stored d/4 times, not d times; the same fixed order for
+    every (i, j), so ``gram(X)`` is exactly symmetric.  Contiguous slices indexed from 0 let LLVM
+    vectorise without gathers.
+    """
+    d = X.shape[1]
+    k = 0
+    if d >= 4:
+        x0 = X[i, 0]
+        x1 = X[i, 1]
+        x2 = X[i, 2]
+        x3 = X[i, 3]
+        y0 = YT[0, j0:j0 + w]
+        y1 = YT[1, j0:j0 + w]
+        y2 = YT[2, j0:j0 + w]
+        y3 = YT[3, j0:j0 + w]
+        for j in range(w):
+            acc[j] = (x0 * y0[j] + x1 * y1[j]) + (x2 * y2[j] + x3 * y3[j])
+        k = 4
+    else:
+        x0 = X[i, 0]
+        y0 = YT[0, j0:j0 + w]
+        for j in range(w):
+            acc[j] = x0 * y0[j]
+        k = 1
+    while k + 4 <= d:
+        x0 = X[i, k]
+        x1 = X[i, k + 1]
+        x2 = X[i, k + 2]
+        x3 = X[i, k + 3]
+        y0 = YT[k, j0:j0 + w]
+        y1 = YT[k + 1, j0:j0 + w]
+        y2 = YT[k + 2, j0:j0 + w]
+        y3 = YT[k + 3, j0:j0 + w]
+        for j in range(w):
+            acc[j] += (x0 * y0[j] + x1 * y1[j]) + (x2 * y2[j] + x3 * y3[j])
+        k += 4
+    if k + 2 <= d:
+        x0 = X[i, k]
+        x1 = X[i, k + 1]
+        y0 = YT[k, j0:j0 + w]
+        y1 = YT[k + 1, j0:j0 + w]
+        for j in range(w):
+            acc[j] += x0 * y0[j] + x1 * y1[j]
+        k += 2
+    if k < d:
+        x0 = X[i, k]
+        y0 = YT[k, j0:j0 + w]
+        for j in range(w):
+            acc[j] += x0 * y0[j]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
+def _gram_dot(X, YT, out):
+    """The floor: out[i, j] = X[i] . Y[j] with exactly the loops of the kernels below."""
+    n = X.shape[0]
+    m = YT.shape[1]
+    for b in nb.prange((n + _BR - 1) // _BR):
+        acc = np.empty(_BC)
+        for j0 in range(0, m, _BC):
+            w = min(_BC, m - j0)
+            for i in range(b * _BR, min(n, (b + 1) * _BR)):
+                _dot_block(X, YT, i, j0, w, acc)
+                o = out[i, j0:j0 + w]
+                for j in range(w):
+                    o[j] = acc[j]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
+def _gram_ntk(X, YT, out):
+    n = X.shape[0]
+    m = YT.shape[1]
+    for b in nb.prange((n + _BR - 1) // _BR):
+        acc = np.empty(_BC)
+        for j0 in range(0, m, _BC):
+            w = min(_BC, m - j0)
+            for i in range(b * _BR, min(n, (b + 1) * _BR)):
+                _dot_block(X, YT, i, j0, w, acc)
+                o = out[i, j0:j0 + w]
+                for j in range(w):
+                    o[j] = fm.ntk(fm.clip1(acc[j]))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
+def _gram_arccos0(X, YT, out):
+    n = X.shape[0]
+    m = YT.shape[1]
+    for b in nb.prange((n + _BR - 1) // _BR):
+        acc = np.empty(_BC)
+        for j0 in range(0, m, _BC):
+            w = min(_BC, m - j0)
+            for i in range(b * _BR, min(n, (b + 1) * _BR)):
+                _dot_block(X, YT, i, j0, w, acc)
+                o = out[i, j0:j0 + w]
+                for j in range(w):
+                    o[j] = fm.arccos0(fm.clip1(acc[j]))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
+def _gram_arccos1(X, YT, out):
+    n = X.shape[0]
+    m = YT.shape[1]
+    for b in nb.prange((n + _BR - 1) // _BR):
+        acc = np.empty(_BC)
+        for j0 in range(0, m, _BC):
+            w = min(_BC, m - j0)
+            for i in range(b * _BR, min(n, (b + 1) * _BR)):
+                _dot_block(X, YT, i, j0, w, acc)
+                o = out[i, j0:j0 + w]
+                for j in range(w):
+                    o[j] = fm.arccos1(fm.clip1(acc[j]))
+
+
+@nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
+def _jn_block(acc, w, degree, s2, ja, jb):
+    """acc[j] <- J_degree(arccos t_j) / (2 pi) for t_j = clip(acc[j]), degree >= 2 (buffers s2, ja, jb)."""
+    for j in range(w):
+        t = fm.clip1(acc[j])
+        acc[j] = t
+        s2[j] = (1.0 - t) * (1.0 + t)
+        p = fm.acos(-t)                       # pi - theta
+        ja[j] = p                             # J_0
+        jb[j] = math.sqrt(s2[j]) + p * t      # J_1
+    for q in range(2, degree + 1):
+        c1 = 2.0 * q - 1.0
+        c2 = (q - 1.0) * (q - 1.0)
+        for j in range(w):
+            jn = c1 * acc[j] * jb[j] + c2 * s2[j] * ja[j]
+            ja[j] = jb[j]
+            jb[j] = jn
+    for j in range(w):
+        acc[j] = jb[j] * _INV_2PI
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
+def _gram_arccosn(X, YT, degree, out):
+    n = X.shape[0]
+    m = YT.shape[1]
+    for b in nb.prange((n + _BR - 1) // _BR):
+        acc = np.empty(_BC)
+        s2 = np.empty(_BC)
+        ja = np.empty(_BC)
+        jb = np.empty(_BC)
+        for j0 in range(0, m, _BC):
+            w = min(_BC, m - j0)
+            for i in range(b * _BR, min(n, (b + 1) * _BR)):
+                _dot_block(X, YT, i, j0, w, acc)
+                _jn_block(acc, w, degree, s2, ja, jb)
+                o = out[i, j0:j0 + w]
+                for j in range(w):
+                    o[j] = acc[j]
+
+
+@nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
+def _clenshaw_block(acc, w, coef, A, B, d, b1, b2):
+    """acc[j] <- sum_k coef[k] P_k(t_j), t_j = clip(acc[j]), by Clenshaw vectorised over j.
+
+    P_{k+1} = A[k] t P_k - B[k] P_{k-1} (A[0] = 1, B[0] = 0); b_k = c_k + A_k t b_{k+1} - B_{k+1} b_{k+2};
+    S = c_0 + t b_1 - B_1 b_2.
+    """
+    K = coef.shape[0] - 1
+    for j in range(w):
+        acc[j] = fm.clip1(acc[j])
+        b1[j] = 0.0
+        b2[j] = 0.0
+    for k in range(K, 0, -1):
+        ak = A[k]
+        bk1 = B[k + 1]
+        ck = coef[k]
+        for j in range(w):
+            b0 = ck + ak * acc[j] * b1[j] - bk1 * b2[j]
+            b2[j] = b1[j]
+            b1[j] = b0
+    c0 = coef[0]
+    B1 = B[1]
+    for j in range(w):
+        acc[j] = c0 + acc[j] * b1[j] - B1 * b2[j]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
+def _gram_series(X, YT, coef, A, B, out):
+    n = X.shape[0]
+    d = X.shape[1]
+    m = YT.shape[1]
+    for b in nb.prange((n + _BR - 1) // _BR):
+        acc = np.empty(_BC)
+        b1 = np.empty(_BC)
+        b2 = np.empty(_BC)
+        for j0 in range(0, m, _BC):
+            w = min(_BC, m - j0)
+            for i in range(b * _BR, min(n, (b + 1) * _BR)):
+                _dot_block(X, YT, i, j0, w, acc)
+                _clenshaw_block(acc, w, coef, A, B, d, b1, b2)
+                o = out[i, j0:j0 + w]
+                for j in range(w):
+                    o[j] = acc[j]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _map_ntk(t, out):
+    for i in nb.prange(t.shape[0]):
+        out[i] = fm.ntk(t[i])
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _map_arccos(t, degree, out):
+    n = t.shape[0]
+    for b in nb.prange((n + _BC - 1) // _BC):
+        s2 = np.empty(_BC)
+        ja = np.empty(_BC)
+        jb = np.empty(_BC)
+        acc = np.empty(_BC)
+        lo = b * _BC
+        w = min(_BC, n - lo)
+        for j in range(w):
+            acc[j] = t[lo + j]
+        if degree == 0:
+            for j in range(w):
+                out[lo + j] = fm.arccos0(acc[j])
+        elif degree == 1:
+            for j in range(w):
+                out[lo + j] = fm.arccos1(acc[j])
+        else:
+            _jn_block(acc, w, degree, s2, ja, jb)
+            for j in range(w):
+                out[lo + j] = acc[j]
+
+
+def _rec_coeffs(kmax, d):
+    """A[k], B[k] (k = 0..kmax+1) with P_{k+1} = A[k] t P_k - B[k] P_{k-1}, A[0] = 1, B[0] = 0."""
+    k = np.arange(kmax + 2, dtype=np.float64)
+    A = np.ones(kmax + 2)
+    B = np.zeros(kmax + 2)
+    A[1:] = (2.0 * k[1:] + d - 2.0) / (k[1:] + d - 2.0)
+    B[1:] = k[1:] / (k[1:] + d - 2.0)
+    return A, B
+
+
+# ----------------------------------------------------------------------------------------------
+# public API
+# ----------------------------------------------------------------------------------------------
+class Kernel:
+    """A dot-product kernel ``K(x, y) = phi(x . y)`` on the unit sphere S^{d-1}.
+
+    Subclasses define ``_eval(t)`` (``t`` validated, clipped, 1-D float64), ``_gram_cpu(X, YT, out)``
+    and ``spectrum(d, kmax)``.  See the module docstring for the conventions.
+    """
+
+    #: ambient dimension the kernel is tied to (``None``: any d)
+    d = None
+
+    def __call__(self, t):
+        """phi(t), elementwise.
+
+        Parameters
+        ----------
+        t : array_like
+            Dot products in [-1, 1] (values within 1e-12 outside are clipped).
+
+        Returns
+        -------
+        ndarray of float64, the shape of ``t`` (a numpy scalar for a scalar ``t``).
+        """
+        t = as_t(t, "t")
+        flat = np.ascontiguousarray(t.reshape(-1))
+        res = np.empty_like(flat)
+        if flat.size:
+            self._eval(flat, res)
+        res = res.reshape(t.shape)
+        return res[()] if res.ndim == 0 else res
+
+    def gram(self, X, Y=None, out=None, dtype=np.float64, device="cpu"):
+        """Gram matrix ``K[i, j] = phi(X[i] . Y[j])``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Points of S^{d-1} (rows of unit norm to within 1e-6; not renormalised).
+        Y : array_like, shape (m, d), optional
+            Second point set (default: ``X``, giving the symmetric n x n Gram matrix).
+        out : ndarray, shape (n, m), optional
+            Preallocated C-contiguous output of dtype ``dtype``; written in place and returned.
+        dtype : {np.float64, np.float32}
+            Output precision (the arithmetic is float64 in both cases).
+        device : {"cpu", "cuda"}
+            ``"cuda"`` runs the numba.cuda twin (:mod:`spherekern.kernels_cuda`); it raises
+            ``RuntimeError`` when no CUDA device (or simulator) is available.
+
+        Returns
+        -------
+        out : ndarray, shape (n, m)
+
+        Notes
+        -----
+        Dot products are clipped to [-1, 1] before ``phi`` is applied.  The CPU kernel computes
+        the entries of a block of 16 rows x 256 columns as dot products in a buffer, then maps
+        them through ``phi`` with a vectorised, branch-free arccos; the result is exactly
+        symmetric when ``Y`` is ``X`` (the same floating-point operations for (i, j) and (j, i)).
+        """
+        device = check_device(device)
+        dt = _float_dtype(dtype, "dtype")
+        X = as_points(X, "X", d=self.d)
+        Y = X if Y is None else as_points(Y, "Y", d=X.shape[1])
+        shape = (X.shape[0], Y.shape[0])
+        if out is None:
+            out = np.empty(shape, dtype=dt)
+        else:
+            check_out(out, shape, dt, "out")
+            if np.shares_memory(out, X) or np.shares_memory(out, Y):
+                raise ValueError("out must not share memory with X or Y")
+        if device == "cuda":
+            _cuda.require_cuda()
+            from . import kernels_cuda
+            return kernels_cuda.gram(self, X, Y, out)
+        if out.size:
+            YT = np.ascontiguousarray(Y.T)
+            self._gram_cpu(X, YT, out)
+        return out
+
+    def spectrum(self, d, kmax):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _eval(self, t, out):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _gram_cpu(self, X, YT, out):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class NTK(Kernel):
+    """Neural tangent kernel of the one-hidden-layer ReLU network (both layers trained).
+
+    ``Theta(t) = kappa_1(t) + t kappa_0(t) = (sqrt(1 - t^2) + 2 (pi - arccos t) t) / (2 pi)``,
+    the infinite-width limit of ``sum_p df/dp(x) df/dp(y)`` for
+    ``f(x) = H^{-1/2} sum_h w_h relu(theta_h . x)``, ``theta_h ~ N(0, I_d)``, ``w_h ~ N(0, 1)``,
+    x, y on the unit sphere; ``Theta(1) = 1``.  Eigenvalues decay as ``mu_k ~ k^{-d}``.
+
+    References
+    ----------
+    Jacot, Gabriel & Hongler, NeurIPS 2018; Bietti & Mairal, NeurIPS 2019 (eq. for the ReLU NTK).
+    """
+
+    def __repr__(self):
+        return "NTK()"
+
+    def _eval(self, t, out):
+        _map_ntk(t, out)
+
+    def _gram_cpu(self, X, YT, out):
+        _gram_ntk(X, YT, out)
+
+    def spectrum(self, d, kmax):
+        """Funk--Hecke eigenvalues mu_k, k = 0..kmax (closed form, :func:`spherekern.spectrum.ntk`).
+
+        ``Theta(t) = sum_k mu_k N(k, d) P_k(t)``, ``mu_k = E[Theta(x.y) P_k(x.y)]`` (probability
+        measure on S^{d-1}, ``P_k(1) = 1``).
+        """
+        from . import spectrum as _spectrum
+        return _spectrum.ntk(check_d(d), check_kmax(kmax))
+
+
+class ArcCos(Kernel):
+    """Arc-cosine kernel of degree n (Cho & Saul 2009), normalised as an expectation.
+
+    ``kappa_n(t) = E_{w ~ N(0, I_d)}[relu(w.x)^n relu(w.y)^n] = J_n(arccos t) / (2 pi)`` for unit
+    x, y with ``t = x . y``: the random-features kernel of a ReLU^n network with Gaussian first
+    layer.  ``J_0 = pi - theta``, ``J_1 = sin theta + (pi - theta) cos theta`` and, for n >= 2,
+    ``J_n = (2n - 1) cos(theta) J_{n-1} + (n - 1)^2 sin^2(theta) J_{n-2}``.
+    ``kappa_n(1) = (2n - 1)!! / 2``; eigenvalues decay as ``mu_k ~ k^{-(d + 2n)}``.
+
+    Parameters
+    ----------
+    degree : int >= 0
+    """
+
+    def __init__(self, degree):
+        self.degree = check_int(degree, "degree", 0)
+
+    def __repr__(self):
+        return f"ArcCos({self.degree})"
+
+    def _eval(self, t, out):
+        _map_arccos(t, self.degree, out)
+
+    def _gram_cpu(self, X, YT, out):
+        if self.degree == 0:
+            _gram_arccos0(X, YT, out)
+        elif self.degree == 1:
+            _gram_arccos1(X, YT, out)
+        else:
+            _gram_arccosn(X, YT, self.degree, out)
+
+    def spectrum(self, d, kmax):
+        """Funk--Hecke eigenvalues mu_k, k = 0..kmax (closed form, :func:`spherekern.spectrum.arccos`).
+
+        ``kappa_n(t) = sum_k mu_k N(k, d) P_k(t)``, ``mu_k = E[kappa_n(x.y) P_k(x.y)]`` (probability
+        measure on S^{d-1}, ``P_k(1) = 1``).
+        """
+        from . import spectrum as _spectrum
+        return _spectrum.arccos(check_d(d), check_kmax(kmax), self.degree)
+
+
+class FromSpectrum(Kernel):
+    """The dot-product kernel with given Funk--Hecke eigenvalues on S^{d-1}.
+
+    ``phi(t) = sum_{k=0}^{K} mu_k N(k, d) P_k(t)``, evaluated by Clenshaw's recurrence for the
+    Legendre polynomials of dimension d (``P_k(1) = 1``); then ``mu_k = E[phi(x.y) P_k(x.y)]``.
+    It is positive semi-definite iff every ``mu_k >= 0`` (not required here).  The kernel lives
+    on S^{d-1} for this ``d`` only: ``gram`` rejects points of another dimension.
+
+    Parameters
+    ----------
+    mu : array_like, shape (K + 1,)
+        Eigenvalues mu_0..mu_K (finite reals).
+    d : int >= 2
+        Ambient dimension.
+
+    Notes
+    -----
+    The Gram kernel costs O(K) per entry (Clenshaw vectorised across a block of entries); see
+    bench/bench_kernels.py for its factor over the dot-product floor.
+    """
+
+    def __init__(self, mu, d):
+        self.d = check_d(d)
+        mu = as_array(mu, "mu", ndim=1)
+        if mu.size == 0:
+            raise ValueError("mu must contain at least one eigenvalue (mu_0), got an empty array")
+        self.mu = mu
+        self.mu.setflags(write=False)
+        from .sphere import harmonic_dim
+        N = np.asarray(harmonic_dim(np.arange(mu.size), self.d), dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.coef = np.ascontiguousarray(mu * N)
+        if not np.all(np.isfinite(self.coef)):
+            raise ValueError("mu_k N(k, d) overflows float64 for some k: mu has too many (or too large) "
+                             "eigenvalues for this d")
+        self._A, self._B = _rec_coeffs(mu.size - 1, self.d)
+
+    def __repr__(self):
+        return f"FromSpectrum(mu=<{self.mu.size} values>, d={self.d})"
+
+    def _eval(self, t, out):
+        from .gegenbauer import _series_kernel
+        _series_kernel(self.coef, t, float(self.d), out)
+
+    def _gram_cpu(self, X, YT, out):
+        _gram_series(X, YT, self.coef, self._A, self._B, out)
+
+    def spectrum(self, d, kmax):
+        """mu_0..mu_kmax: the given eigenvalues, zero-padded or truncated to length kmax + 1.
+
+        ``d`` must equal the kernel's dimension (the same phi has other eigenvalues in other d).
+        """
+        d = check_d(d)
+        kmax = check_kmax(kmax)
+        if d != self.d:
+            raise ValueError(f"d = {d} but this FromSpectrum kernel is defined on S^(d-1) with d = {self.d}")
+        res = np.zeros(kmax + 1)
+        k = min(kmax + 1, self.mu.size)
+        res[:k] = self.mu[:k]
+        return res

@@ -1,0 +1,126 @@
+"""CUDA twins of the Gram kernels of :mod:`spherekern.kernels` (selected with ``device="cuda"``).
+
+Each thread computes one entry ``out[i, j] = phi(clip(X[i] . Y[j]))`` on a 2-D grid of
+``config.TILE x config.TILE`` thread blocks: threads of a block row share ``X[i]`` (a broadcast
+read), consecutive threads read consecutive columns of ``Y^T`` and write consecutive entries of
+``out`` (coalesced).  ``phi`` uses CUDA's double-precision ``acos``/``sqrt`` (libdevice, <= 2 ulp),
+``sqrt(1 - t^2)`` as ``sqrt((1 - t)(1 + t))``, and the same J_n recursion / Clenshaw recurrence as
+the CPU kernels; the arithmetic is float64 also for a float32 ``out``.
+
+Inputs are validated by :meth:`spherekern.kernels.Kernel.gram`; this module is imported only after
+:func:`spherekern._cuda.require_cuda` succeeded (a GPU, or ``NUMBA_ENABLE_CUDASIM=1``).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import cuda
+
+from . import config
+
+_PI = math.pi
+_INV_2PI = 1.0 / (2.0 * math.pi)
+
+
+@cuda.jit(device=True)
+def _dot_clip(X, YT, i, j):
+    s = 0.0
+    for k in range(X.shape[1]):
+        s += X[i, k] * YT[k, j]
+    if s > 1.0:
+        s = 1.0
+    if s < -1.0:
+        s = -1.0
+    return s
+
+
+@cuda.jit(device=True)
+def _jn(t, degree):
+    """J_degree(arccos t) (Cho & Saul), by the recursion in the degree."""
+    s2 = (1.0 - t) * (1.0 + t)
+    p = _PI - math.acos(t)
+    if degree == 0:
+        return p
+    ja = p
+    jb = math.sqrt(s2) + p * t
+    for q in range(2, degree + 1):
+        jn = (2.0 * q - 1.0) * t * jb + (q - 1.0) * (q - 1.0) * s2 * ja
+        ja = jb
+        jb = jn
+    return jb
+
+
+@cuda.jit
+def _gram_dot_cuda(X, YT, out):
+    j, i = cuda.grid(2)
+    if i < out.shape[0] and j < out.shape[1]:
+        s = 0.0
+        for k in range(X.shape[1]):
+            s += X[i, k] * YT[k, j]
+        out[i, j] = s
+
+
+@cuda.jit
+def _gram_ntk_cuda(X, YT, out):
+    j, i = cuda.grid(2)
+    if i < out.shape[0] and j < out.shape[1]:
+        t = _dot_clip(X, YT, i, j)
+        out[i, j] = (math.sqrt((1.0 - t) * (1.0 + t)) + 2.0 * (_PI - math.acos(t)) * t) * _INV_2PI
+
+
+@cuda.jit
+def _gram_arccos_cuda(X, YT, degree, out):
+    j, i = cuda.grid(2)
+    if i < out.shape[0] and j < out.shape[1]:
+        t = _dot_clip(X, YT, i, j)
+        out[i, j] = _jn(t, degree) * _INV_2PI
+
+
+@cuda.jit
+def _gram_series_cuda(X, YT, coef, A, B, out):
+    j, i = cuda.grid(2)
+    if i < out.shape[0] and j < out.shape[1]:
+        t = _dot_clip(X, YT, i, j)
+        # Clenshaw: b_k = c_k + A_k t b_{k+1} - B_{k+1} b_{k+2};  S = c_0 + t b_1 - B_1 b_2
+        b1 = 0.0
+        b2 = 0.0
+        for k in range(coef.shape[0] - 1, 0, -1):
+            b0 = coef[k] + A[k] * t * b1 - B[k + 1] * b2
+            b2 = b1
+            b1 = b0
+        out[i, j] = coef[0] + t * b1 - B[1] * b2
+
+
+def _launch(kernel, X, Y, out, *args):
+    n, m = out.shape
+    if n == 0 or m == 0:
+        return out
+    tile = int(config.TILE)
+    grid = ((m + tile - 1) // tile, (n + tile - 1) // tile)
+    d_X = cuda.to_device(X)
+    d_YT = cuda.to_device(np.ascontiguousarray(Y.T))
+    d_args = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in args]
+    d_out = cuda.device_array(out.shape, dtype=out.dtype)
+    kernel[grid, (tile, tile)](d_X, d_YT, *d_args, d_out)
+    d_out.copy_to_host(out)
+    cuda.synchronize()
+    return out
+
+
+def gram(kernel, X, Y, out):
+    """Fill the host array ``out`` with ``kernel``'s Gram matrix of X, Y on the GPU (inputs validated)."""
+    from .kernels import NTK, ArcCos, FromSpectrum
+
+    if isinstance(kernel, NTK):
+        return _launch(_gram_ntk_cuda, X, Y, out)
+    if isinstance(kernel, ArcCos):
+        return _launch(_gram_arccos_cuda, X, Y, out, int(kernel.degree))
+    if isinstance(kernel, FromSpectrum):
+        return _launch(_gram_series_cuda, X, Y, out, kernel.coef, kernel._A, kernel._B)
+    raise TypeError(f"no CUDA Gram kernel for {type(kernel).__name__}")
+
+
+def gram_dot(X, Y, out):
+    """The dot-product Gram ``out = X @ Y.T`` by the same launch (the floor, for benchmarks)."""
+    return _launch(_gram_dot_cuda, X, Y, out)

@@ -1,0 +1,409 @@
+"""Tests of spherekern.kernels (and spherekern._fastmath) against independent references.
+
+References used (none shares code with the module under test):
+* mpmath acos at 30 digits (the branch-free arccos), numpy's arccos (the formulas written out below);
+* J_n(theta) = 2^n n! int_{theta - pi/2}^{pi/2} cos^n(a) cos^n(a - theta) da by mpmath quadrature
+  (the arc-cosine kernels of any degree, Cho & Saul 2009 eq. 4 in polar form);
+* Monte-Carlo finite-width networks (empirical NTK from the gradient formulas, random features);
+* plain numpy Gram matrices (X @ Y.T then the formula), scipy.special.eval_gegenbauer series;
+* spherekern.spectrum.eigenvalues (generic quadrature) for the spectra, and the closed forms.
+"""
+import math
+
+import mpmath as mp
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import eval_gegenbauer
+
+from spherekern import _fastmath, spectrum
+from spherekern.kernels import NTK, ArcCos, FromSpectrum, Kernel, _gram_dot
+
+
+# ---------------------------------------------------------------------------------------------
+# independent references
+# ---------------------------------------------------------------------------------------------
+def sphere_points(n, d, seed):
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def ntk_numpy(t):
+    t = np.clip(t, -1.0, 1.0)
+    return (np.sqrt((1.0 - t) * (1.0 + t)) + 2.0 * (np.pi - np.arccos(t)) * t) / (2.0 * np.pi)
+
+
+def arccos_numpy(t, n):
+    """Closed forms of Cho & Saul for n = 0, 1, 2 (docs/CONVENTIONS.md), with numpy's arccos."""
+    t = np.clip(t, -1.0, 1.0)
+    th = np.arccos(t)
+    s = np.sqrt((1.0 - t) * (1.0 + t))
+    J = {0: np.pi - th,
+         1: s + (np.pi - th) * t,
+         2: 3.0 * s * t + (np.pi - th) * (1.0 + 2.0 * t * t)}[n]
+    return J / (2.0 * np.pi)
+
+
+def arccos_mpmath(t, n):
+    """kappa_n(t) = J_n(theta)/(2 pi) from the angular integral (polar coordinates of E[relu^n relu^n])."""
+    th = mp.acos(mp.mpf(t))
+    integral = mp.quad(lambda a: mp.cos(a) ** n * mp.cos(a - th) ** n, [th - mp.pi / 2, mp.pi / 2])
+    return 2 ** n * math.factorial(n) * integral / (2 * mp.pi)
+
+
+def legendre_d(k, d, t):
+    """P_k(t) with P_k(1) = 1 from scipy's Gegenbauer C_k^{(d-2)/2} (Chebyshev T_k for d = 2)."""
+    if d == 2:
+        return np.cos(k * np.arccos(t))
+    a = (d - 2) / 2.0
+    return eval_gegenbauer(k, a, t) / eval_gegenbauer(k, a, 1.0)
+
+
+def n_harm(k, d):
+    return 1 if k == 0 else (2 * k + d - 2) * math.comb(k + d - 3, k - 1) // k
+
+
+def series_numpy(mu, d, t):
+    return sum(mu[k] * n_harm(k, d) * legendre_d(k, d, t) for k in range(len(mu)))
+
+
+@numba.njit
+def _acos_vec(t, out):
+    for i in range(t.shape[0]):
+        out[i] = _fastmath.acos(t[i])
+
+
+def dense_t():
+    near = np.logspace(-17, -1, 400)
+    return np.concatenate([np.linspace(-1.0, 1.0, 20001), 1.0 - near, -1.0 + near,
+                           [1.0, -1.0, 0.0, -0.0, 0.5, -0.5, np.nextafter(0.5, 1), np.nextafter(-0.5, -1),
+                            np.nextafter(1.0, 0), np.nextafter(-1.0, 0), 1e-300, -1e-300]])
+
+
+# ---------------------------------------------------------------------------------------------
+# the branch-free arccos
+# ---------------------------------------------------------------------------------------------
+def test_fast_acos_vs_mpmath_and_numpy():
+    t = dense_t()
+    got = np.empty_like(t)
+    _acos_vec(t, got)
+    assert np.max(np.abs(got - np.arccos(t))) <= 1e-15
+    mp.mp.dps = 30
+    idx = np.concatenate([np.arange(0, 20001, 37), np.arange(20001, t.size)])
+    err = max(abs(mp.mpf(float(got[i])) - mp.acos(mp.mpf(float(t[i])))) for i in idx)
+    assert err <= 5e-16
+    assert got[np.flatnonzero(t == 1.0)[0]] == 0.0
+    assert got[np.flatnonzero(t == -1.0)[0]] == np.pi
+
+
+# ---------------------------------------------------------------------------------------------
+# __call__
+# ---------------------------------------------------------------------------------------------
+def test_ntk_call_vs_numpy_formula():
+    t = dense_t()
+    assert np.max(np.abs(NTK()(t) - ntk_numpy(t))) <= 1e-14
+    assert NTK()(1.0) == pytest.approx(1.0, abs=1e-15)
+    assert NTK()(-1.0) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_ntk_is_kappa1_plus_t_kappa0():
+    t = np.linspace(-1, 1, 1001)
+    np.testing.assert_allclose(NTK()(t), ArcCos(1)(t) + t * ArcCos(0)(t), atol=1e-15, rtol=0)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_arccos_call_vs_closed_forms(n):
+    t = dense_t()
+    assert np.max(np.abs(ArcCos(n)(t) - arccos_numpy(t, n))) <= 1e-14
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5])
+def test_arccos_call_vs_mpmath_integral(n):
+    mp.mp.dps = 20
+    t = np.array([-1.0, -0.999999, -0.7, -0.2, 0.0, 0.3, 0.8, 0.9999, 1.0])
+    got = ArcCos(n)(t)
+    ref = np.array([float(arccos_mpmath(x, n)) for x in t])
+    scale = math.prod(range(1, 2 * n, 2)) if n else 1   # kappa_n(1) = (2n-1)!!/2
+    np.testing.assert_allclose(got, ref, atol=1e-14 * scale, rtol=0)
+
+
+def test_call_shapes_scalars_and_clipping():
+    k = NTK()
+    assert np.ndim(k(0.3)) == 0
+    assert k(np.zeros((2, 3))).shape == (2, 3)
+    assert k(np.array([])).shape == (0,)
+    assert k(1.0 + 5e-13) == k(1.0)
+    assert ArcCos(4)(-1.0 - 5e-13) == ArcCos(4)(-1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Monte-Carlo finite-width networks
+# ---------------------------------------------------------------------------------------------
+def _mc_pairs(d, seed):
+    rng = np.random.default_rng(seed + 1000)
+    x = sphere_points(1, d, seed)[0]
+    ys = []
+    for t in [-0.95, -0.5, 0.0, 0.4, 0.9, 1.0]:
+        v = rng.standard_normal(d)
+        v -= (v @ x) * x
+        v /= np.linalg.norm(v)
+        ys.append(t * x + math.sqrt(1 - t * t) * v)
+    return x, np.array(ys)
+
+
+def test_ntk_vs_finite_width_network():
+    # f(x) = H^-1/2 sum_h w_h relu(theta_h.x):  df/dw_h = H^-1/2 relu(theta_h.x),
+    # df/dtheta_h = H^-1/2 w_h 1[theta_h.x > 0] x; empirical NTK = sum over all parameters.
+    d, H = 5, 300_000
+    x, ys = _mc_pairs(d, 1)
+    rng = np.random.default_rng(2)
+    theta = rng.standard_normal((H, d))
+    w = rng.standard_normal(H)
+    ux = theta @ x
+    for y in ys:
+        uy = theta @ y
+        terms = np.maximum(ux, 0) * np.maximum(uy, 0) + w ** 2 * ((ux > 0) & (uy > 0)) * (x @ y)
+        emp, se = terms.mean(), terms.std() / math.sqrt(H)
+        assert abs(NTK()(np.clip(x @ y, -1, 1)) - emp) <= 5 * se + 1e-12
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_arccos_vs_random_features(n):
+    d, H = 4, 300_000
+    x, ys = _mc_pairs(d, 3 + n)
+    theta = np.random.default_rng(4).standard_normal((H, d))
+    def relu_n(u):                                   # relu^0 is the step 1[u > 0]
+        return (u > 0).astype(float) if n == 0 else np.maximum(u, 0) ** n
+
+    fx = relu_n(theta @ x)
+    for y in ys:
+        terms = fx * relu_n(theta @ y)
+        emp, se = terms.mean(), terms.std() / math.sqrt(H)
+        assert abs(ArcCos(n)(np.clip(x @ y, -1, 1)) - emp) <= 5 * se + 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# Gram matrices
+# ---------------------------------------------------------------------------------------------
+# sizes not multiples of the 16 x 256 blocks, several column blocks
+GRAM_SHAPES = [(37, 600, 10), (1, 1, 2), (5, 3, 3), (20, 257, 4), (17, 300, 1000)]
+
+
+@pytest.mark.parametrize("n,m,d", GRAM_SHAPES)
+def test_ntk_gram_vs_numpy(n, m, d):
+    X, Y = sphere_points(n, d, 1), sphere_points(m, d, 2)
+    G = NTK().gram(X, Y)
+    assert G.shape == (n, m) and G.dtype == np.float64
+    assert np.max(np.abs(G - ntk_numpy(X @ Y.T))) <= 1e-14
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4])
+def test_arccos_gram_vs_numpy(n):
+    X, Y = sphere_points(41, 7, 3), sphere_points(300, 7, 4)
+    G = ArcCos(n).gram(X, Y)
+    ref = arccos_numpy(X @ Y.T, n) if n <= 2 else ArcCos(n)(np.clip(X @ Y.T, -1, 1))
+    scale = math.prod(range(1, 2 * n, 2)) if n else 1
+    assert np.max(np.abs(G - ref)) <= 1e-14 * scale
+
+
+def test_gram_into_out_and_endpoints():
+    # Theta has a square-root singularity at t = +-1, so near there a rounding error delta of the dot
+    # product (~ d eps, in whichever summation order: ours and numpy's differ) moves Theta by up to
+    # ~ sqrt(2 delta) / pi: the conditioning of the problem, not an error of phi.
+    d = 6
+    X = sphere_points(30, d, 5)
+    X = np.vstack([X, X[:3], -X[:3]])                # t = +-1 up to rounding
+    out = np.full((X.shape[0], X.shape[0]), np.nan)
+    res = NTK().gram(X, out=out)
+    assert res is out
+    t = X @ X.T
+    err = np.abs(out - ntk_numpy(t))
+    near = np.abs(t) > 1 - 1e-8
+    assert near.sum() >= 36 + 12 and np.max(err[~near]) <= 1e-14
+    assert np.max(err[near]) <= 1e-14 + math.sqrt(2 * 4 * d * np.finfo(float).eps) / math.pi
+    np.testing.assert_allclose(np.diag(out), 1.0, atol=math.sqrt(8 * d * np.finfo(float).eps) / math.pi, rtol=0)
+    assert np.all(np.isfinite(out))
+
+
+def test_gram_float32():
+    X, Y = sphere_points(50, 5, 6), sphere_points(70, 5, 7)
+    for k in [NTK(), ArcCos(0), ArcCos(2), FromSpectrum([0.5, 0.2, 0.1], 5)]:
+        G32 = k.gram(X, Y, dtype=np.float32)
+        assert G32.dtype == np.float32
+        np.testing.assert_allclose(G32, k.gram(X, Y).astype(np.float32), rtol=0, atol=2e-7)
+        out = np.empty((50, 70), np.float32)
+        assert k.gram(X, Y, out=out, dtype=np.float32) is out
+
+
+def test_gram_floor_is_the_dot_product():
+    X, Y = sphere_points(19, 9, 8), sphere_points(290, 9, 9)
+    out = np.empty((19, 290))
+    _gram_dot(X, np.ascontiguousarray(Y.T), out)
+    np.testing.assert_allclose(out, X @ Y.T, atol=1e-15, rtol=0)
+
+
+def test_gram_empty():
+    X = np.empty((0, 3))
+    assert NTK().gram(X, sphere_points(4, 3, 0)).shape == (0, 4)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 40), d=st.integers(2, 12), seed=st.integers(0, 2**31),
+       which=st.sampled_from(["ntk", "a0", "a1", "a2", "spec"]))
+def test_gram_symmetric_and_psd(n, d, seed, which):
+    k = {"ntk": NTK(), "a0": ArcCos(0), "a1": ArcCos(1), "a2": ArcCos(2),
+         "spec": FromSpectrum(np.array([0.3, 0.2, 0.05, 0.01]), d)}[which]
+    X = sphere_points(n, d, seed)
+    G = k.gram(X)
+    assert np.array_equal(G, G.T)
+    ev = np.linalg.eigvalsh(G)
+    assert ev.min() >= -1e-13 * max(1.0, ev.max()) * n
+
+
+# ---------------------------------------------------------------------------------------------
+# FromSpectrum
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("d", [2, 3, 4, 10])
+def test_fromspectrum_call_and_gram_vs_scipy_series(d):
+    mu = np.array([0.3, 0.1, 0.02, 0.004, 0.001, 1e-4]) / np.array([n_harm(k, d) for k in range(6)]) ** 0.5
+    k = FromSpectrum(mu, d)
+    t = np.concatenate([np.linspace(-1, 1, 501), [1.0, -1.0]])
+    np.testing.assert_allclose(k(t), series_numpy(mu, d, t), atol=1e-14, rtol=0)
+    X, Y = sphere_points(23, d, 10), sphere_points(270, d, 11)
+    ref = series_numpy(mu, d, np.clip(X @ Y.T, -1, 1))
+    np.testing.assert_allclose(k.gram(X, Y), ref, atol=1e-14, rtol=0)
+
+
+def test_fromspectrum_of_ntk_spectrum_approximates_ntk():
+    d, kmax = 3, 400
+    mu = NTK().spectrum(d, kmax)
+    t = np.linspace(-0.9, 0.9, 101)
+    # the truncated tail sum_{k>kmax} mu_k N(k,d) ~ kmax^{-1}; far from +-1 the error is much smaller
+    np.testing.assert_allclose(FromSpectrum(mu, d)(t), NTK()(t), atol=1e-4, rtol=0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(d=st.integers(2, 8), mu=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=8))
+def test_fromspectrum_roundtrip(d, mu):
+    mu = np.array(mu)
+    k = FromSpectrum(mu, d)
+    kmax = len(mu) + 2
+    got = spectrum.eigenvalues(k, d, kmax)
+    np.testing.assert_allclose(got[:len(mu)], mu, atol=1e-13 * max(1.0, mu.max() * n_harm(len(mu) - 1, d)),
+                               rtol=0)
+    assert np.all(np.abs(got[len(mu):]) <= 1e-13 * max(1.0, mu.max() * n_harm(len(mu) - 1, d)))
+    np.testing.assert_array_equal(k.spectrum(d, kmax), np.concatenate([mu, [0, 0, 0]]))
+    np.testing.assert_array_equal(k.spectrum(d, 0), mu[:1])
+
+
+# ---------------------------------------------------------------------------------------------
+# spectra
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kern", [NTK(), ArcCos(0), ArcCos(1), ArcCos(2)], ids=repr)
+@pytest.mark.parametrize("d", [2, 3, 5, 10])
+def test_spectrum_vs_generic_quadrature(kern, d):
+    kmax = 30
+    mu = kern.spectrum(d, kmax)
+    ref = spectrum.eigenvalues(kern, d, kmax)
+    assert mu.shape == (kmax + 1,)
+    np.testing.assert_allclose(mu, ref, atol=1e-14 * float(kern(1.0)), rtol=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------------
+GOOD = sphere_points(4, 3, 0)
+
+
+@pytest.mark.parametrize("kern", [NTK(), ArcCos(2), FromSpectrum([1.0, 0.5], 3)], ids=repr)
+def test_gram_bad_input(kern):
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        kern.gram(GOOD[0])
+    with pytest.raises(ValueError, match="Y has 4 columns"):
+        kern.gram(GOOD, np.hstack([GOOD, np.zeros((4, 1))]))
+    bad = GOOD.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        kern.gram(bad)
+    bad[1, 2] = np.inf
+    with pytest.raises(ValueError, match="Y contains NaN or inf"):
+        kern.gram(GOOD, bad)
+    with pytest.raises(ValueError, match="X row 2 has norm"):
+        kern.gram(np.vstack([GOOD[:2], 1.001 * GOOD[2:]]))
+    with pytest.raises(TypeError, match="X must be a real numeric array"):
+        kern.gram(GOOD.astype(complex))
+    with pytest.raises(ValueError, match=r"out must have shape \(4, 4\)"):
+        kern.gram(GOOD, out=np.empty((4, 5)))
+    with pytest.raises(TypeError, match="out must have dtype float64"):
+        kern.gram(GOOD, out=np.empty((4, 4), np.float32))
+    with pytest.raises(TypeError, match="out must have dtype float32"):
+        kern.gram(GOOD, out=np.empty((4, 4)), dtype=np.float32)
+    with pytest.raises(ValueError, match="out must be C-contiguous"):
+        kern.gram(GOOD, out=np.empty((4, 4), order="F")[:, :4].T.copy(order="F"))
+    ro = np.empty((4, 4))
+    ro.setflags(write=False)
+    with pytest.raises(ValueError, match="out must be writeable"):
+        kern.gram(GOOD, out=ro)
+    with pytest.raises(TypeError, match="out must be a numpy array"):
+        kern.gram(GOOD, out=[[0.0] * 4] * 4)
+    with pytest.raises(TypeError, match="dtype must be float64 or float32"):
+        kern.gram(GOOD, dtype=np.int64)
+    with pytest.raises(ValueError, match="device must be 'cpu' or 'cuda'"):
+        kern.gram(GOOD, device="gpu")
+    with pytest.raises(ValueError, match="X must have at least 2 columns"):
+        kern.gram(np.ones((3, 1)))
+
+
+def test_gram_out_aliasing_input():
+    X = np.zeros((3, 3))
+    X[np.arange(3), np.arange(3)] = 1.0
+    with pytest.raises(ValueError, match="out must not share memory with X or Y"):
+        NTK().gram(X, out=X)
+
+
+def test_fromspectrum_dimension_mismatch():
+    k = FromSpectrum([1.0, 0.5], 4)
+    with pytest.raises(ValueError, match="X has 3 columns but d = 4"):
+        k.gram(GOOD)
+    with pytest.raises(ValueError, match="d = 3 but this FromSpectrum kernel is defined on S\\^\\(d-1\\) with d = 4"):
+        k.spectrum(3, 5)
+
+
+def test_call_bad_input():
+    with pytest.raises(ValueError, match=r"t must lie in \[-1, 1\]"):
+        NTK()(1.0 + 1e-9)
+    with pytest.raises(ValueError, match=r"t must lie in \[-1, 1\]"):
+        ArcCos(1)(np.array([0.0, -1.1]))
+    with pytest.raises(ValueError, match="t contains NaN or inf"):
+        NTK()(np.array([0.0, np.nan]))
+    with pytest.raises(TypeError, match="t must be a real numeric array"):
+        NTK()(np.array(["a"]))
+
+
+def test_constructor_and_spectrum_bad_input():
+    with pytest.raises(ValueError, match="degree must be >= 0"):
+        ArcCos(-1)
+    with pytest.raises(TypeError, match="degree must be an integer"):
+        ArcCos(1.5)
+    with pytest.raises(ValueError, match="d must be >= 2"):
+        FromSpectrum([1.0], 1)
+    with pytest.raises(ValueError, match="mu must be 1-D"):
+        FromSpectrum(np.ones((2, 2)), 3)
+    with pytest.raises(ValueError, match="mu contains NaN or inf"):
+        FromSpectrum([1.0, np.nan], 3)
+    with pytest.raises(ValueError, match="mu must contain at least one eigenvalue"):
+        FromSpectrum([], 3)
+    with pytest.raises(ValueError, match="overflows float64"):
+        FromSpectrum(np.full(400, 1e300), 50)
+    with pytest.raises(ValueError, match="kmax must be >= 0"):
+        NTK().spectrum(3, -1)
+    with pytest.raises(ValueError, match="d must be >= 2"):
+        ArcCos(1).spectrum(1, 3)
+    with pytest.raises(TypeError, match="d must be an integer"):
+        NTK().spectrum(3.0, 3)
+
+
+def test_kernel_is_base_class():
+    assert all(isinstance(k, Kernel) for k in (NTK(), ArcCos(0), FromSpectrum([1.0], 2)))
