@@ -227,14 +227,32 @@ def _clenshaw_block(acc, w, coef, A, B, d, b1, b2):
     """acc[j] <- sum_k coef[k] P_k(t_j), t_j = clip(acc[j]), by Clenshaw vectorised over j.
 
     P_{k+1} = A[k] t P_k - B[k] P_{k-1} (A[0] = 1, B[0] = 0); b_k = c_k + A_k t b_{k+1} - B_{k+1} b_{k+2};
-    S = c_0 + t b_1 - B_1 b_2.
+    S = c_0 + t b_1 - B_1 b_2.  Four steps per pass over the buffers b1, b2 (which hold b_{k+1},
+    b_{k+2}), so they are loaded and stored K/4 times instead of K times; the arithmetic, and so
+    the result, is that of the plain recurrence.
     """
     K = coef.shape[0] - 1
     for j in range(w):
         acc[j] = fm.clip1(acc[j])
         b1[j] = 0.0
         b2[j] = 0.0
-    for k in range(K, 0, -1):
+    k = K
+    while k >= 4:
+        a0, a1, a2, a3 = A[k], A[k - 1], A[k - 2], A[k - 3]
+        e0, e1, e2, e3 = B[k + 1], B[k], B[k - 1], B[k - 2]
+        c0, c1, c2, c3 = coef[k], coef[k - 1], coef[k - 2], coef[k - 3]
+        for j in range(w):
+            t = acc[j]
+            u1 = b1[j]
+            u2 = b2[j]
+            v0 = c0 + a0 * t * u1 - e0 * u2
+            v1 = c1 + a1 * t * v0 - e1 * u1
+            v2 = c2 + a2 * t * v1 - e2 * v0
+            v3 = c3 + a3 * t * v2 - e3 * v1
+            b2[j] = v2
+            b1[j] = v3
+        k -= 4
+    while k >= 1:
         ak = A[k]
         bk1 = B[k + 1]
         ck = coef[k]
@@ -242,6 +260,7 @@ def _clenshaw_block(acc, w, coef, A, B, d, b1, b2):
             b0 = ck + ak * acc[j] * b1[j] - bk1 * b2[j]
             b2[j] = b1[j]
             b1[j] = b0
+        k -= 1
     c0 = coef[0]
     B1 = B[1]
     for j in range(w):
