@@ -27,13 +27,18 @@ def salt_for(mod) -> str:
 
 
 def task_params(mod, mode: str, base_seed: int) -> list[dict]:
-    """The check's runs for ``mode``, completed with ``check`` and ``base_seed``; validated and unique."""
+    """The check's runs for ``mode``, completed with ``check`` and ``base_seed``; validated and unique.
+
+    A run dict may name another check in ``check``: the task is then *that* check's task (computed by
+    its ``compute``, cached under its key), which lets a check evaluate runs it shares with another one
+    (e.g. sparsity reads the atom counts of the constant and grf feature runs) without computing them twice.
+    """
     out, seen = [], set()
     for p in mod.runs(mode):
         if not isinstance(p, dict):
             raise TypeError(f"{mod.name}.runs must return dicts, got {type(p).__name__}")
         q = dict(jsonable(p))
-        q["check"] = mod.name
+        q.setdefault("check", mod.name)
         q["base_seed"] = int(base_seed)
         key = canonical_json(q)
         if key in seen:
@@ -41,6 +46,19 @@ def task_params(mod, mode: str, base_seed: int) -> list[dict]:
         seen.add(key)
         out.append(q)
     return out
+
+
+def owner_module(mod, params: dict, registry_cache: dict):
+    """The module whose ``compute`` runs this task (``mod`` itself unless params name another check)."""
+    owner = params["check"]
+    if owner == mod.name:
+        return mod
+    if owner not in registry_cache:
+        from . import registry
+        registry_cache.update(registry.discover())
+    if owner not in registry_cache:
+        raise ValueError(f"{mod.name}: a run names the unknown check {owner!r}")
+    return registry_cache[owner]
 
 
 def task_cost(mod, params: dict) -> float:
@@ -103,46 +121,55 @@ def run_suite(checks: dict, mode: str = "quick", base_seed: int = 0, out="paper_
     out.mkdir(parents=True, exist_ok=True)
     cache = Cache(out / "cache")
 
+    # One table of distinct tasks (a task shared by several checks is computed once).
+    table: dict[str, dict] = {}
     per_check: dict[str, dict] = {}
-    todo: list[tuple[str, int, dict, float]] = []
-    total_cost = 0.0
-    n_tasks = 0
+    known = dict(checks)
     for name, mod in checks.items():
         params = task_params(mod, mode, base_seed)
-        salt = salt_for(mod)
-        slots: list = [None] * len(params)
-        per_check[name] = {"mod": mod, "params": params, "salt": salt, "slots": slots, "fail": {}}
-        for i, p in enumerate(params):
-            n_tasks += 1
-            entry = None if recompute else cache.get(p, salt)
-            if entry is not None:
-                slots[i] = Run(p, entry["result"], entry.get("elapsed", 0.0), cached=True)
-            else:
-                c = task_cost(mod, p)
-                total_cost += c
-                todo.append((name, i, p, c))
+        keys = []
+        for p in params:
+            key = canonical_json(p)
+            keys.append(key)
+            if key in table:
+                continue
+            owner = owner_module(mod, p, known)
+            table[key] = {"params": p, "owner": owner, "salt": salt_for(owner), "run": None, "error": None}
+        per_check[name] = {"mod": mod, "keys": keys}
+
+    todo: list[str] = []
+    total_cost = 0.0
+    for key, t in table.items():
+        entry = None if recompute else cache.get(t["params"], t["salt"])
+        if entry is not None:
+            t["run"] = Run(t["params"], entry["result"], entry.get("elapsed", 0.0), cached=True)
+        else:
+            t["cost"] = task_cost(t["owner"], t["params"])
+            total_cost += t["cost"]
+            todo.append(key)
+    n_tasks = len(table)
 
     # Largest first; ties broken by content so the submission order is reproducible.
-    todo.sort(key=lambda t: (-t[3], t[0], canonical_json(t[2])))
+    todo.sort(key=lambda k: (-table[k]["cost"], k))
     n_cached = n_tasks - len(todo)
     bar = Progress(n_tasks, total_cost, done=n_cached, stream=stream, enabled=progress)
     if progress:
         bar.message(f"paper_checks: {len(checks)} check(s), {n_tasks} runs ({n_cached} cached, "
                     f"{len(todo)} to compute), mode={mode}, seed={base_seed}, jobs={jobs}")
     executor = make_executor(jobs if len(todo) > 1 else 1, scheduler)
-    tasks = [Task(per_check[name]["mod"].__name__, p) for name, _, p, _ in todo]
+    tasks = [Task(table[k]["owner"].__name__, table[k]["params"]) for k in todo]
     bar.draw(force=True)
     try:
-        for k, outcome in executor.run(tasks):
-            name, i, p, c = todo[k]
-            info = per_check[name]
+        for i, outcome in executor.run(tasks):
+            t = table[todo[i]]
+            p = t["params"]
             if outcome.ok:
-                cache.put(p, info["salt"], outcome.result, outcome.elapsed)  # lands in the cache first
-                info["slots"][i] = Run(p, outcome.result, outcome.elapsed)
+                cache.put(p, t["salt"], outcome.result, outcome.elapsed)  # lands in the cache first
+                t["run"] = Run(p, outcome.result, outcome.elapsed)
             else:
-                info["fail"][i] = outcome.error
+                t["error"] = outcome.error
                 bar.message(f"FAILED {task_label(p)}:\n" + _indent(outcome.error))
-            bar.update(c, task_label(p), ok=outcome.ok)
+            bar.update(t["cost"], task_label(p), ok=outcome.ok)
     except BaseException:
         executor.close(cancel=True)
         bar.close()
@@ -154,8 +181,9 @@ def run_suite(checks: dict, mode: str = "quick", base_seed: int = 0, out="paper_
     outcomes = []
     for name, info in per_check.items():
         mod = info["mod"]
-        runs = [r for r in info["slots"] if r is not None]
-        fails = [(info["params"][i], e) for i, e in sorted(info["fail"].items())]
+        ts = [table[k] for k in info["keys"]]
+        runs = [t["run"] for t in ts if t["run"] is not None]
+        fails = [(t["params"], t["error"]) for t in ts if t["run"] is None]
         co = CheckOutcome(name, mod, runs, fails)
         if not fails:
             try:

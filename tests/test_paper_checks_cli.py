@@ -73,14 +73,29 @@ OTHER = textwrap.dedent('''
 ''')
 
 
+SHARED = textwrap.dedent('''
+    from paper_checks import Evaluation, Measurement
+    import pc_dummy_check
+    name = "shared_pc"
+    claim = "reads the dummy check's runs"
+    def runs(mode):
+        return [dict(p, check="dummy_pc") for p in pc_dummy_check.runs(mode) if p["n"] >= 32]
+    def compute(p):
+        raise RuntimeError("never called")
+    def evaluate(runs, ctx):
+        return Evaluation([Measurement("count", 6, len(runs), None, "equal", len(runs) == 6)])
+''')
+
+
 @pytest.fixture
 def dummy_env(tmp_path, monkeypatch):
     mods = tmp_path / "mods"
     mods.mkdir()
     (mods / "pc_dummy_check.py").write_text(DUMMY)
     (mods / "pc_other_check.py").write_text(OTHER)
+    (mods / "pc_shared_check.py").write_text(SHARED)
     monkeypatch.syspath_prepend(str(mods))
-    monkeypatch.setenv("PAPER_CHECKS_EXTRA", "pc_dummy_check,pc_other_check")
+    monkeypatch.setenv("PAPER_CHECKS_EXTRA", "pc_dummy_check,pc_other_check,pc_shared_check")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(mods), str(ROOT), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("DUMMY_LOG", str(tmp_path / "log.txt"))
     monkeypatch.delenv("DUMMY_FAIL", raising=False)
@@ -186,3 +201,15 @@ def test_resume_after_sigkill(dummy_env, jobs):
     fresh = dummy_env / "fresh"
     assert main(["--only", "dummy_pc", "--out", str(fresh), "--no-progress"]) == 0
     assert _runs(fresh)[0] == resumed
+
+
+def test_tasks_shared_between_checks_are_computed_once(dummy_env):
+    out = dummy_env / "sh"
+    # alone, the sharing check computes the other check's tasks (under that check's cache keys) ...
+    assert main(["--only", "shared_pc", "--out", str(out), "--no-progress"]) == 0
+    assert len(_log(dummy_env)) == 6 and len(list((out / "cache" / "dummy_pc").glob("*.json"))) == 6
+    # ... which the owner then reads from the cache; together, nothing is computed twice
+    assert main(["--only", "dummy_pc,shared_pc", "--out", str(out), "--no-progress"]) == 0
+    assert len(_log(dummy_env)) == 12 and len(set(_log(dummy_env))) == 12
+    _, data = _runs(out)
+    assert data["meta"]["cached"] == 6 and data["meta"]["computed"] == 6

@@ -1,0 +1,82 @@
+"""Constant target (the paper's Figure 4): lazy vs feature learning curves.
+
+Target f* = 1 on S^{d-1}; training points uniform, nested across n for each seed; test error = mean of
+(f - f*)^2 over `n_test` uniform test points (shared by the two regimes; common random numbers).
+Lazy: ridgeless kernel regression with the ReLU NTK (`solvers.min_norm(NTK(), X, y)`); feature: the
+minimum-total-variation interpolant with ReLU atoms (`solvers.atomic(X, y, lam=0)`).
+Predictions: `theory.beta(d, inf, regime)`, i.e. 2d/(d-1) (lazy) and (d+2)/(d-1) (feature).
+Slopes fitted over the upper half of the n range on the log scale; bootstrap over seeds.
+The ordering claim uses the paired ratio mean(err_feature)/mean(err_lazy) at the largest n; it passes if
+the lower end of its 95% bootstrap interval is above 1.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _curves
+
+name = "constant"
+claim = ("Constant target: the lazy (NTK) error decays as n^-2d/(d-1) and the feature (atomic) one as "
+         "n^-(d+2)/(d-1), so for d >= 3 learning features is worse at large n (Fig. 4).")
+version = "1"
+
+DIMS = (2, 3, 5)
+GRID = {
+    "quick": dict(ns=(8, 16, 32, 64, 128, 256, 512), seeds=4, n_test=2000),
+    "full": dict(ns=(8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192), seeds=10, n_test=8000),
+}
+REGIMES = ("lazy", "feature")
+
+
+def runs(mode):
+    g = GRID[mode]
+    return [{"d": d, "n": n, "seed": s, "regime": r, "target": "constant", "n_max": max(g["ns"]),
+             "n_test": g["n_test"]}
+            for d in DIMS for r in REGIMES for n in g["ns"] for s in range(g["seeds"])]
+
+
+compute = _curves.compute
+cost = _curves.cost
+
+
+def evaluate(runs, ctx):
+    import theory
+    from paper_checks.api import Evaluation, Measurement
+    from paper_checks.fitting import fit_exponent, ratio_bootstrap
+    ms, extra = [], {}
+    for d in DIMS:
+        errs = {}
+        for regime in REGIMES:
+            ns, seeds, E = _curves.curves(runs, regime, d=d)
+            errs[regime] = E
+            f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(d, regime))
+            pred = theory.beta(d, math.inf, regime)
+            extra[f"d{d}_{regime}"] = {"n": ns.tolist(), "mean_err": E.mean(0).tolist(), "fit": f.as_dict(),
+                                       "predicted": pred}
+            ms.append(Measurement(f"β {regime}, d={d} (fit n ≥ {int(f.n_min_fit)})", pred, f.beta, f.std,
+                                  f"|Δβ| ≤ {ctx.slope_tol}", abs(f.beta - pred) <= ctx.slope_tol))
+        if d >= 3:
+            r = ratio_bootstrap(errs["feature"][:, -1], errs["lazy"][:, -1], n_boot=ctx.n_boot, rng=ctx.rng(d, "ratio"))
+            extra[f"d{d}_ratio"] = r.as_dict()
+            ms.append(Measurement(f"err_feature / err_lazy at n={int(ns[-1])}, d={d}", "> 1", r.value, r.std,
+                                  "95% CI above 1", r.low > 1.0, note=f"95% CI [{r.low:.3g}, {r.high:.3g}]"))
+    return Evaluation(ms, extra=extra)
+
+
+def plot(runs, ev, ctx):
+    import theory
+    from paper_checks.fitting import fit_exponent
+    from paper_checks.plotting import learning_curve, plt, save
+    fig, axes = plt().subplots(1, len(DIMS), figsize=(4.3 * len(DIMS), 4))
+    for ax, d in zip(axes, DIMS):
+        for regime, color in zip(REGIMES, ("C0", "C3")):
+            ns, _, E = _curves.curves(runs, regime, d=d)
+            f = fit_exponent(ns, E, n_boot=10, rng=0)
+            learning_curve(ax, ns, E, regime, color=color, fit=f, predicted=theory.beta(d, math.inf, regime))
+        ax.set_title(f"constant target, d={d}")
+        ax.set_xlabel("n")
+        ax.set_ylabel("test error")
+        ax.legend(fontsize=7)
+    return [save(fig, ctx.figure_path("constant.png"))]

@@ -1,0 +1,111 @@
+"""Gaussian-random-field and wide-teacher targets: rough targets give both regimes the same exponent, smooth
+ones make the lazy regime win (the paper's appendix figure).
+
+Targets (d = 3 and d = 5):
+
+* `grf-rough`: a Gaussian random field with c_k = k^(-2 nu_t - (d-1)), nu_t = 1 < (d+2)/2 (rough);
+* `grf-smooth`: the same with nu_t = d + 1 > (d+2)/2 (smooth; 2 nu_t exceeds the NTK's alpha = 2d by 2, away
+  from the log-corrected boundary);
+* `teacher`: the wide teacher f*(x) = H^(-1/2) sum_h s_h |theta_h . x| (a = 1, H = 10^5), whose limiting
+  field has nu_t = `theory.nu_from_teacher("abs", 1)` = 3/2 (rough).
+
+The fields keep only the degrees the bias-free ReLU predictors can represent (k = 1 and even k; odd
+k >= 3 are exactly invisible to the NTK and to ReLU atoms and would add an n-independent floor; the |t|
+teacher is even for the same reason); see `_curves.grf_spectrum`. One field (or teacher) is drawn per
+(d, seed), jointly at the n_max training-pool points and the test points; X_n is the first n pool points. Predictions: `theory.beta(d, nu_t, regime)`.
+Slopes over the upper half of the n range on the log scale, bootstrap over seeds; for the smooth target
+the paired ratio err_feature/err_lazy at the largest n must have its 95% bootstrap interval above 1.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _curves
+
+name = "grf"
+claim = ("Rough targets (nu_t < (d+2)/2, incl. the wide |t| teacher) give lazy and feature regimes the same "
+         "exponent 2 nu_t/(d-1); smooth ones make the lazy regime generalise better (d = 3, 5).")
+version = "1"
+
+DIMS = (3, 5)
+GRID = {
+    "quick": dict(ns=(16, 32, 64, 128, 256, 512), seeds=4, n_test=1500),
+    "full": dict(ns=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096), seeds=10, n_test=4000),
+}
+REGIMES = ("lazy", "feature")
+
+
+def targets(d):
+    """(label, params) of the three targets in dimension d."""
+    return [("grf-rough", {"target": "grf", "nu_t": 1.0}),
+            ("grf-smooth", {"target": "grf", "nu_t": float(d + 1)}),
+            ("teacher", {"target": "teacher", "a": 1.0})]
+
+
+def nu_of(tp):
+    import theory
+    return tp["nu_t"] if tp["target"] == "grf" else theory.nu_from_teacher("abs", tp["a"])
+
+
+def runs(mode):
+    g = GRID[mode]
+    out = []
+    for d in DIMS:
+        for _, tp in targets(d):
+            for r in REGIMES:
+                for n in g["ns"]:
+                    for s in range(g["seeds"]):
+                        out.append({"d": d, "n": n, "seed": s, "regime": r, **tp, "n_max": max(g["ns"]),
+                                    "n_test": g["n_test"]})
+    return out
+
+
+compute = _curves.compute
+cost = _curves.cost
+
+
+def evaluate(runs, ctx):
+    import theory
+    from paper_checks.api import Evaluation, Measurement
+    from paper_checks.fitting import fit_exponent, ratio_bootstrap
+    ms, extra = [], {}
+    for d in DIMS:
+        for label, tp in targets(d):
+            nu = nu_of(tp)
+            errs = {}
+            for regime in REGIMES:
+                ns, seeds, E = _curves.curves(runs, regime, d=d, **tp)
+                errs[regime] = E
+                f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(d, label, regime))
+                pred = theory.beta(d, nu, regime)
+                extra[f"d{d}_{label}_{regime}"] = {"n": ns.tolist(), "mean_err": E.mean(0).tolist(),
+                                                   "fit": f.as_dict(), "predicted": pred, "nu_t": nu}
+                ms.append(Measurement(f"β {regime}, {label} (ν_t={nu:g}), d={d}", pred, f.beta, f.std,
+                                      f"|Δβ| ≤ {ctx.slope_tol}", abs(f.beta - pred) <= ctx.slope_tol))
+            if nu > theory.crossover(d):
+                r = ratio_bootstrap(errs["feature"][:, -1], errs["lazy"][:, -1], n_boot=ctx.n_boot,
+                                    rng=ctx.rng(d, label, "ratio"))
+                extra[f"d{d}_{label}_ratio"] = r.as_dict()
+                ms.append(Measurement(f"err_feature / err_lazy at n={int(ns[-1])}, {label}, d={d}", "> 1",
+                                      r.value, r.std, "95% CI above 1", r.low > 1.0,
+                                      note=f"95% CI [{r.low:.3g}, {r.high:.3g}]"))
+    return Evaluation(ms, extra=extra)
+
+
+def plot(runs, ev, ctx):
+    import theory
+    from paper_checks.fitting import fit_exponent
+    from paper_checks.plotting import learning_curve, plt, save
+    fig, axes = plt().subplots(len(DIMS), 3, figsize=(13, 4 * len(DIMS)))
+    for row, d in zip(axes, DIMS):
+        for ax, (label, tp) in zip(row, targets(d)):
+            nu = nu_of(tp)
+            for regime, color in zip(REGIMES, ("C0", "C3")):
+                ns, _, E = _curves.curves(runs, regime, d=d, **tp)
+                f = fit_exponent(ns, E, n_boot=10, rng=0)
+                learning_curve(ax, ns, E, regime, color=color, fit=f, predicted=theory.beta(d, nu, regime))
+            ax.set_title(f"{label} (ν_t={nu:g}), d={d}")
+            ax.set_xlabel("n")
+            ax.set_ylabel("test error")
+            ax.legend(fontsize=7)
+    return [save(fig, ctx.figure_path("grf.png"))]
