@@ -32,7 +32,7 @@ import math
 
 import numba
 
-__all__ = ["acos", "sqrt1m2", "clip1", "ntk", "arccos0", "arccos1"]
+__all__ = ["acos", "sqrt1m2", "clip1", "ntk", "arccos0", "arccos1", "arccos2"]
 
 _PIO2_HI = 1.5707963267948966
 _PIO2_LO = 6.123233995736766e-17
@@ -126,3 +126,9 @@ def arccos0(t):
 def arccos1(t):
     """kappa_1(t) = (sqrt(1 - t^2) + (pi - arccos t) t) / (2 pi)."""
     return (sqrt1m2(t) + acos(-t) * t) * _INV_2PI
+
+
+@_jit
+def arccos2(t):
+    """kappa_2(t) = (3 sqrt(1 - t^2) t + (pi - arccos t)(1 + 2 t^2)) / (2 pi)."""
+    return (3.0 * sqrt1m2(t) * t + acos(-t) * (1.0 + 2.0 * t * t)) * _INV_2PI

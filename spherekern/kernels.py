@@ -71,7 +71,7 @@ def _dot_block(X, YT, i, j0, w, acc):
 
     The sum over the d coordinates is taken four (then two, then one) at a time per pass over
     ``acc`` so that the buffer is loaded and stored d/4 times, not d times; the same fixed order for
-    every (i, j), so ``gram(X)`` is exactly symmetric.  Contiguous slices indexed from 0 let LLVM
+    every (i, j).  Contiguous slices indexed from 0 let LLVM
     vectorise without gathers.
     """
     d = X.shape[1]
@@ -121,90 +121,46 @@ def _dot_block(X, YT, i, j0, w, acc):
             acc[j] += x0 * y0[j]
 
 
-@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
-def _gram_dot(X, YT, out):
-    """The floor: out[i, j] = X[i] . Y[j] with exactly the loops of the kernels below."""
-    n = X.shape[0]
-    m = YT.shape[1]
-    for b in nb.prange((n + _BR - 1) // _BR):
-        acc = np.empty(_BC)
-        for j0 in range(0, m, _BC):
-            w = min(_BC, m - j0)
-            for i in range(b * _BR, min(n, (b + 1) * _BR)):
-                _dot_block(X, YT, i, j0, w, acc)
-                o = out[i, j0:j0 + w]
-                for j in range(w):
-                    o[j] = acc[j]
-
-
-@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
-def _gram_ntk(X, YT, out):
-    n = X.shape[0]
-    m = YT.shape[1]
-    for b in nb.prange((n + _BR - 1) // _BR):
-        acc = np.empty(_BC)
-        for j0 in range(0, m, _BC):
-            w = min(_BC, m - j0)
-            for i in range(b * _BR, min(n, (b + 1) * _BR)):
-                _dot_block(X, YT, i, j0, w, acc)
-                o = out[i, j0:j0 + w]
-                for j in range(w):
-                    o[j] = fm.ntk(fm.clip1(acc[j]))
-
-
-@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
-def _gram_arccos0(X, YT, out):
-    n = X.shape[0]
-    m = YT.shape[1]
-    for b in nb.prange((n + _BR - 1) // _BR):
-        acc = np.empty(_BC)
-        for j0 in range(0, m, _BC):
-            w = min(_BC, m - j0)
-            for i in range(b * _BR, min(n, (b + 1) * _BR)):
-                _dot_block(X, YT, i, j0, w, acc)
-                o = out[i, j0:j0 + w]
-                for j in range(w):
-                    o[j] = fm.arccos0(fm.clip1(acc[j]))
-
-
-@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
-def _gram_arccos1(X, YT, out):
-    n = X.shape[0]
-    m = YT.shape[1]
-    for b in nb.prange((n + _BR - 1) // _BR):
-        acc = np.empty(_BC)
-        for j0 in range(0, m, _BC):
-            w = min(_BC, m - j0)
-            for i in range(b * _BR, min(n, (b + 1) * _BR)):
-                _dot_block(X, YT, i, j0, w, acc)
-                o = out[i, j0:j0 + w]
-                for j in range(w):
-                    o[j] = fm.arccos1(fm.clip1(acc[j]))
-
-
 @nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
 def _jn_block(acc, w, degree, s2, ja, jb):
-    """acc[j] <- J_degree(arccos t_j) / (2 pi) for t_j = clip(acc[j]), degree >= 2 (buffers s2, ja, jb)."""
+    """acc[j] <- J_degree(arccos t_j) / (2 pi) for t_j = clip(acc[j]), degree >= 2 (buffers s2, ja, jb).
+
+    The recursion is linear in (J_{n-1}, J_{n-2}), so J_0 / (2 pi) and J_1 / (2 pi) start it; the last
+    step writes straight into acc.
+    """
     for j in range(w):
         t = fm.clip1(acc[j])
         acc[j] = t
         s2[j] = (1.0 - t) * (1.0 + t)
-        p = fm.acos(-t)                       # pi - theta
-        ja[j] = p                             # J_0
-        jb[j] = math.sqrt(s2[j]) + p * t      # J_1
-    for q in range(2, degree + 1):
+        p = fm.acos(-t) * _INV_2PI                        # J_0 / (2 pi), pi - theta = arccos(-t)
+        ja[j] = p
+        jb[j] = math.sqrt(s2[j]) * _INV_2PI + p * t       # J_1 / (2 pi)
+    for q in range(2, degree):
         c1 = 2.0 * q - 1.0
         c2 = (q - 1.0) * (q - 1.0)
         for j in range(w):
             jn = c1 * acc[j] * jb[j] + c2 * s2[j] * ja[j]
             ja[j] = jb[j]
             jb[j] = jn
+    c1 = 2.0 * degree - 1.0
+    c2 = (degree - 1.0) * (degree - 1.0)
     for j in range(w):
-        acc[j] = jb[j] * _INV_2PI
+        acc[j] = c1 * acc[j] * jb[j] + c2 * s2[j] * ja[j]
+
+
+#: what _gram_closed / _map_closed compute per entry
+_DOT, _NTK, _ARCCOS0, _ARCCOS1, _ARCCOS2, _ARCCOSN = 0, 1, 2, 3, 4, 5
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
-def _gram_arccosn(X, YT, degree, out):
+def _gram_closed(X, YT, kind, degree, out):
+    """out[i, j] = phi(clip(X[i] . Y[j])) for the closed-form kernels (YT = Y transposed).
+
+    ``kind``: _DOT (the floor: no phi, no clip), _NTK, _ARCCOS0/1/2 (closed forms), _ARCCOSN (``degree``
+    >= 3, by the recursion in the degree).
+    One compiled function for all of them (the branch is taken once per 256-entry row segment);
+    the floor therefore runs exactly the loops of the kernels.
+    """
     n = X.shape[0]
     m = YT.shape[1]
     for b in nb.prange((n + _BR - 1) // _BR):
@@ -216,10 +172,31 @@ def _gram_arccosn(X, YT, degree, out):
             w = min(_BC, m - j0)
             for i in range(b * _BR, min(n, (b + 1) * _BR)):
                 _dot_block(X, YT, i, j0, w, acc)
-                _jn_block(acc, w, degree, s2, ja, jb)
                 o = out[i, j0:j0 + w]
-                for j in range(w):
-                    o[j] = acc[j]
+                if kind == _NTK:
+                    for j in range(w):
+                        o[j] = fm.ntk(fm.clip1(acc[j]))
+                elif kind == _ARCCOS1:
+                    for j in range(w):
+                        o[j] = fm.arccos1(fm.clip1(acc[j]))
+                elif kind == _ARCCOS0:
+                    for j in range(w):
+                        o[j] = fm.arccos0(fm.clip1(acc[j]))
+                elif kind == _ARCCOS2:
+                    for j in range(w):
+                        o[j] = fm.arccos2(fm.clip1(acc[j]))
+                elif kind == _ARCCOSN:
+                    _jn_block(acc, w, degree, s2, ja, jb)
+                    for j in range(w):
+                        o[j] = acc[j]
+                else:
+                    for j in range(w):
+                        o[j] = acc[j]
+
+
+def _gram_dot(X, YT, out):
+    """The floor: out = X @ YT with exactly the loops (and compiled function) of the Gram kernels."""
+    _gram_closed(X, YT, _DOT, 0, out)
 
 
 @nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
@@ -287,13 +264,8 @@ def _gram_series(X, YT, coef, A, B, out):
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _map_ntk(t, out):
-    for i in nb.prange(t.shape[0]):
-        out[i] = fm.ntk(t[i])
-
-
-@nb.njit(parallel=True, cache=True, nogil=True)
-def _map_arccos(t, degree, out):
+def _map_closed(t, kind, degree, out):
+    """out[i] = phi(t[i]) (t validated and clipped), phi as in _gram_closed."""
     n = t.shape[0]
     for b in nb.prange((n + _BC - 1) // _BC):
         s2 = np.empty(_BC)
@@ -304,12 +276,18 @@ def _map_arccos(t, degree, out):
         w = min(_BC, n - lo)
         for j in range(w):
             acc[j] = t[lo + j]
-        if degree == 0:
+        if kind == _NTK:
+            for j in range(w):
+                out[lo + j] = fm.ntk(acc[j])
+        elif kind == _ARCCOS0:
             for j in range(w):
                 out[lo + j] = fm.arccos0(acc[j])
-        elif degree == 1:
+        elif kind == _ARCCOS1:
             for j in range(w):
                 out[lo + j] = fm.arccos1(acc[j])
+        elif kind == _ARCCOS2:
+            for j in range(w):
+                out[lo + j] = fm.arccos2(acc[j])
         else:
             _jn_block(acc, w, degree, s2, ja, jb)
             for j in range(w):
@@ -384,8 +362,12 @@ class Kernel:
         -----
         Dot products are clipped to [-1, 1] before ``phi`` is applied.  The CPU kernel computes
         the entries of a block of 16 rows x 256 columns as dot products in a buffer, then maps
-        them through ``phi`` with a vectorised, branch-free arccos; the result is exactly
-        symmetric when ``Y`` is ``X`` (the same floating-point operations for (i, j) and (j, i)).
+        them through ``phi`` with a vectorised, branch-free arccos.  When ``Y`` is ``X`` the result is
+        symmetric up to rounding (an entry and its mirror may be computed by the vector body and the
+        scalar remainder of the inner loop, which can differ in the last bit); symmetrise with
+        ``(K + K.T) / 2`` if exact symmetry matters.  Near ``t = +-1`` the kernels have square-root
+        singularities, so the rounding error ``delta ~ d eps`` of the dot product moves ``phi`` by up to
+        ``~ sqrt(2 delta) / pi`` there: the conditioning of the problem, not an error of ``phi``.
         """
         device = check_device(device)
         dt = _float_dtype(dtype, "dtype")
@@ -434,10 +416,10 @@ class NTK(Kernel):
         return "NTK()"
 
     def _eval(self, t, out):
-        _map_ntk(t, out)
+        _map_closed(t, _NTK, 0, out)
 
     def _gram_cpu(self, X, YT, out):
-        _gram_ntk(X, YT, out)
+        _gram_closed(X, YT, _NTK, 0, out)
 
     def spectrum(self, d, kmax):
         """Funk--Hecke eigenvalues mu_k, k = 0..kmax (closed form, :func:`spherekern.spectrum.ntk`).
@@ -469,16 +451,14 @@ class ArcCos(Kernel):
     def __repr__(self):
         return f"ArcCos({self.degree})"
 
+    def _kind(self):
+        return {0: _ARCCOS0, 1: _ARCCOS1, 2: _ARCCOS2}.get(self.degree, _ARCCOSN)
+
     def _eval(self, t, out):
-        _map_arccos(t, self.degree, out)
+        _map_closed(t, self._kind(), self.degree, out)
 
     def _gram_cpu(self, X, YT, out):
-        if self.degree == 0:
-            _gram_arccos0(X, YT, out)
-        elif self.degree == 1:
-            _gram_arccos1(X, YT, out)
-        else:
-            _gram_arccosn(X, YT, self.degree, out)
+        _gram_closed(X, YT, self._kind(), self.degree, out)
 
     def spectrum(self, d, kmax):
         """Funk--Hecke eigenvalues mu_k, k = 0..kmax (closed form, :func:`spherekern.spectrum.arccos`).
