@@ -105,11 +105,15 @@ _FM = {"contract"}
 _LR_NMAX = 2048
 #: below this many (neuron, point) pairs per pass the kernels run on one thread
 _PAR_MIN_PAIRS = 1 << 17
-#: after a backtracking halving, lr grows back by this factor per accepted step (up to lr0)
-_LR_GROWTH = 2.0 ** (1.0 / 16.0)
+#: after a halving, lr grows back by this factor per accepted step (up to its initial value)
+_LR_GROWTH = 2.0 ** (1.0 / 256.0)
 #: a step is undone when the objective exceeds the largest of the last this many accepted values
 #: (non-monotone acceptance, Grippo, Lampariello & Lucidi 1986: lets GD cross the kinks of relu)
 _NONMONOTONE = 10
+#: ... by more than this relative amount (smaller increases are the zig-zag of neurons at a kink)
+_REJECT_RTOL = 1e-2
+#: lr is halved when the best objective has not improved for this many accepted steps
+_NO_PROGRESS = 50
 
 
 # ----------------------------------------------------------------------------------------------
@@ -416,8 +420,9 @@ class TangentKernel(Kernel):
             N = np.asarray(harmonic_dim(np.arange(kmax + 2), d), dtype=np.float64)
             c = a * N                                     # coefficients of P_k in kappa_0
             k = np.arange(kmax + 2, dtype=np.float64)
-            up = c * (k + d - 2.0) / (2.0 * k + d - 2.0)  # t c_k P_k -> P_{k+1}
-            dn = c * k / (2.0 * k + d - 2.0)              #            -> P_{k-1}
+            with np.errstate(invalid="ignore", divide="ignore"):
+                up = c * (k + d - 2.0) / (2.0 * k + d - 2.0)  # t c_k P_k -> P_{k+1}
+                dn = c * k / (2.0 * k + d - 2.0)              #            -> P_{k-1}
             if d == 2:                                    # k = 0: t P_0 = P_1 (0/0 above)
                 up[0], dn[0] = c[0], 0.0
             coef = np.zeros(kmax + 1)
@@ -926,6 +931,7 @@ def train(net, X, y, lr=None, steps=10000, tol=1e-6, lam=0.0, conic=False, progr
         bar = _Progress(steps, progress)
         step = rejected = restarts = 0
         prev_obj = window_obj = math.inf
+        stall_every = max(log_every, 4 * _NO_PROGRESS)
         best = math.inf
         since = 0
         recent = collections.deque(maxlen=_NONMONOTONE)
@@ -938,7 +944,7 @@ def train(net, X, y, lr=None, steps=10000, tol=1e-6, lam=0.0, conic=False, progr
                 res = f - y
                 loss = 0.5 * float(np.dot(res, res)) / n
                 obj = loss + (pen * be.l1() if lam else 0.0)
-                if backtrack and step > 0 and not obj <= max(recent) * (1.0 + 1e-12):
+                if backtrack and step > 0 and not obj <= max(recent) * (1.0 + _REJECT_RTOL):
                     be.restore()
                     if plain:
                         lr *= 0.5
@@ -964,7 +970,7 @@ def train(net, X, y, lr=None, steps=10000, tol=1e-6, lam=0.0, conic=False, progr
                     best, since = obj, 0
                 else:
                     since += 1
-                    if backtrack and since >= _NONMONOTONE:   # no progress in M steps: lr too large
+                    if backtrack and since >= _NO_PROGRESS:   # no new best in that many steps: lr too large
                         lr *= 0.5
                         rejected += 1
                         since = 0
@@ -972,8 +978,10 @@ def train(net, X, y, lr=None, steps=10000, tol=1e-6, lam=0.0, conic=False, progr
                 if step % log_every == 0:
                     log(step, loss, obj)
                     logged_last = step
+                if step % stall_every == 0:
                     if rtol and step > 0 and window_obj - best <= rtol * abs(window_obj):
-                        reason = f"objective stalled (relative decrease <= rtol = {rtol:g} over {log_every} steps)"
+                        reason = f"objective stalled (best decreased by <= rtol = {rtol:g}, relative, in " \
+                                 f"{stall_every} steps)"
                         converged = True
                         break
                     window_obj = best
