@@ -280,6 +280,12 @@ def test_fromspectrum_call_and_gram_vs_scipy_series(d):
     np.testing.assert_allclose(k.gram(X, Y), ref, atol=1e-14, rtol=0)
 
 
+def test_fromspectrum_constant_kernel():
+    X = sphere_points(7, 4, 12)
+    np.testing.assert_array_equal(FromSpectrum([0.25], 4).gram(X), np.full((7, 7), 0.25))
+    np.testing.assert_array_equal(FromSpectrum([0.25], 4)(np.array([-1.0, 0.3])), [0.25, 0.25])
+
+
 def test_fromspectrum_of_ntk_spectrum_approximates_ntk():
     d, kmax = 3, 400
     mu = NTK().spectrum(d, kmax)
