@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import registry
+from .executor import ExecutorError
 from .runner import default_jobs, run_suite, task_params
 
 
@@ -28,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "task's parameters (default 0)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="local worker processes (default: 1 in quick mode, all cores in full mode)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the tasks on a Dask distributed scheduler (tcp://host:8786 or a scheduler .json "
+                        "file; --jobs is then ignored), or 'local-cluster' to start a Dask LocalCluster with "
+                        "--jobs workers (default: all cores); needs pip install '.[distributed]'")
     p.add_argument("--list", action="store_true", help="list the checks and the number of runs, then exit")
     p.add_argument("--recompute", action="store_true", help="ignore (and overwrite) cached results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -51,9 +57,24 @@ def main(argv=None) -> int:
         print("error: --jobs must be >= 1", file=sys.stderr)
         return 2
     jobs = args.jobs if args.jobs is not None else default_jobs(args.mode)
+    if args.scheduler:
+        try:
+            from .dask_executor import LOCAL_CLUSTER, check_scheduler_arg
+            check_scheduler_arg(args.scheduler)
+        except ExecutorError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if args.scheduler.strip() == LOCAL_CLUSTER:
+            jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+        elif args.jobs is not None:
+            print("note: --jobs is ignored with a scheduler address (the cluster's workers set the parallelism)",
+                  file=sys.stderr)
     try:
         res = run_suite(checks, mode=args.mode, base_seed=args.seed, out=args.out, jobs=jobs,
-                        progress=not args.no_progress, recompute=args.recompute)
+                        progress=not args.no_progress, recompute=args.recompute, scheduler=args.scheduler)
+    except ExecutorError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are cached under {args.out}/cache; rerun the same command to "
               "resume", file=sys.stderr)

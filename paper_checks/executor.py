@@ -21,6 +21,10 @@ from dataclasses import dataclass
 import multiprocessing as mp
 
 
+class ExecutorError(RuntimeError):
+    """An executor cannot run (e.g. --scheduler unreachable, dask not installed); the CLI prints it, exit 2."""
+
+
 @dataclass(frozen=True)
 class Task:
     module: str   # importable module of the check, e.g. "paper_checks.checks.constant"
@@ -135,7 +139,9 @@ class LocalPoolExecutor(Executor):
 
 
 def make_executor(jobs: int, scheduler: str | None = None) -> Executor:
-    """The executor for ``--jobs`` (and, later, ``--scheduler``; issue 8)."""
+    """The executor for ``--jobs`` and ``--scheduler`` (a Dask scheduler address or "local-cluster"; issue 8,
+    see :mod:`paper_checks.dask_executor`: ``jobs`` is then the number of local-cluster workers)."""
     if scheduler:
-        raise NotImplementedError("--scheduler (Dask) is not implemented yet (issue 8)")
+        from .dask_executor import DaskExecutor
+        return DaskExecutor(scheduler, jobs=jobs)
     return SerialExecutor() if jobs <= 1 else LocalPoolExecutor(jobs)
