@@ -151,6 +151,15 @@ def plan_resources(worker_resources, memories):
     return req, msgs
 
 
+def dask_setup(worker):  # noqa: ARG001 - Dask preload hook, run in each LocalCluster worker process
+    """Local-cluster workers ignore Ctrl-C (the terminal sends it to the whole process group): the client
+    handles it, cancels the tasks and closes the cluster, as the local pool does."""
+    import signal
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _task_key(task: Task, token: str) -> str:
     digest = hashlib.sha256((task.module + "|" + canonical_json(task.params)).encode()).hexdigest()[:16]
     return f"paper_checks-{task.params.get('check', 'task')}-{digest}-{token}"
@@ -210,7 +219,7 @@ class DaskExecutor(Executor):
         # One task at a time per worker process (numba parallelises inside each task), like the local pool.
         return LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
                             memory_limit=mem, resources={RESOURCE: mem}, dashboard_address=None,
-                            silence_logs=logging.ERROR, env=env)
+                            silence_logs=logging.ERROR, env=env, preload=[__name__])
 
     def connect(self):
         """Start the local cluster or connect to the scheduler; wait for a first worker."""

@@ -281,3 +281,44 @@ def test_missing_distributed_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(ExecutorError, match=r"spherekern\[distributed\]"):
         check_scheduler_arg("local-cluster")
+
+
+def test_ctrl_c_of_the_client_resumes_from_the_cache(dask_env):
+    """SIGINT to the whole process group (Ctrl-C in a terminal): the client exits 130, takes its local cluster
+    down with it, and the same command resumes without recomputing what was cached."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = dask_env / "intr"
+    args = ["--only", "dask_pc", "--out", str(out), "--scheduler", "local-cluster", "--jobs", "2"]
+    env = dict(os.environ, DASK_PC_SLEEP="0.4")
+    proc = subprocess.Popen([sys.executable, "-m", "paper_checks"] + args, env=env, cwd=ROOT,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    cache_dir = out / "cache" / "dask_pc"
+    deadline = time.monotonic() + 60
+    while not (cache_dir.exists() and len(list(cache_dir.glob("*.json"))) >= 3):
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err, err
+    time.sleep(0.5)
+    ps = subprocess.run(["ps", "-o", "stat=,pid=,args=", "-g", str(proc.pid)], capture_output=True, text=True)
+    alive = [ln for ln in ps.stdout.splitlines() if ln.strip() and not ln.strip().startswith("Z")]
+    assert alive == []  # no worker process of the local cluster survives the client (zombies are dead)
+    done = {json.dumps(json.loads(p.read_text())["params"], sort_keys=True) for p in cache_dir.glob("*.json")}
+    assert 3 <= len(done) < 12
+    n_log = len(_log(dask_env))
+    assert main(args + ["--no-progress"]) == 0
+    log = _log(dask_env)[n_log:]
+    assert len(log) == 12 - len(done) and len(set(log)) == len(log)
+    assert _results(out)[2]["meta"]["cached"] == len(done)
