@@ -59,6 +59,15 @@ At initialisation ``Theta_H -> Theta`` (both layers trained, equal rates) with
 :meth:`TwoLayerNet.kernel` returns this kernel; for ``xi = 1`` and ``H -> inf`` the trained network
 (lam = 0) converges to the minimum-norm interpolant ``spherekern.solvers.min_norm(net.kernel(), X, y)``.
 
+Training
+--------
+:func:`train` runs full-batch gradient steps in these units, with heavy-ball momentum (default 0.9
+when ``lam = 0``; same limit in the lazy regime, about 10x fewer steps) and safeguards that only
+act when a step misbehaves (undo + restart / halve ``lr``); ``momentum=0, backtrack=False`` is
+textbook fixed-step gradient descent.  For the L1 problem (``xi = 0``, ``sphere=True``, ``lam > 0``)
+``conic=True`` converges best (measured: objective within 0.1-0.5% of the brute-force optimum in
+4000 steps for n = 16, d = 2, H = 256).
+
 Computation
 -----------
 Forward and backward passes are analytic, in numba ``parallel=True`` kernels over neurons, writing
@@ -103,8 +112,10 @@ _TASKS_PER_THREAD = 4
 _FM = {"contract"}
 #: largest n for which the automatic learning rate uses the full Gram matrix (else a subsample)
 _LR_NMAX = 2048
-#: below this many (neuron, point) pairs per pass the kernels run on one thread
-_PAR_MIN_PAIRS = 1 << 17
+#: below this many (neuron, point) pairs per pass the kernels run on one thread (a pass then takes
+#: well under a millisecond; a parallel launch per pass gains little there and loses a lot when the
+#: cores are shared with other processes)
+_PAR_MIN_PAIRS = 1 << 19
 #: after a halving, lr grows back by this factor per accepted step (up to its initial value)
 _LR_GROWTH = 2.0 ** (1.0 / 256.0)
 #: a step is undone when the objective exceeds the largest of the last this many accepted values
@@ -882,7 +893,7 @@ def train(net, X, y, lr=None, steps=10000, tol=1e-6, lam=0.0, conic=False, progr
     For ``xi = 0`` with ``sphere=True, lam > 0`` the fixed points are those of the atomic
     L1 problem of :func:`spherekern.solvers.atomic` (weights ``w_h / H``); :func:`count_atoms` gives
     its number of atoms.  The training set is fixed for the whole call: buffers are allocated once
-    and small problems (``H n < 2^17``) run the kernels on one thread (less overhead than a
+    and small problems (``H n < 2^19``) run the kernels on one thread (less overhead than a
     parallel launch per step).
     """
     if not isinstance(net, TwoLayerNet):

@@ -113,8 +113,8 @@ def test_parallel_path_vs_naive():
     """H n above the single-thread threshold: the parallel kernels with several tasks."""
     X = sphere_points(300, 4, 5)
     y = np.sin(3 * X[:, 0])
-    net = perturbed(TwoLayerNet(4, 700, xi=0.3, seed=6), 7)
-    assert 700 * 300 >= network._PAR_MIN_PAIRS
+    net = perturbed(TwoLayerNet(4, 2000, xi=0.3, seed=6), 7)
+    assert 2000 * 300 >= network._PAR_MIN_PAIRS
     np.testing.assert_allclose(net.predict(X), naive_predict(net, X), rtol=0, atol=1e-12)
     _, g_w, g_theta = net.loss_and_grad(X, y)
     gw_ref, gt_ref = naive_grad(net, X, y)
@@ -181,6 +181,7 @@ def test_kernel_is_ntk_for_standard_parametrisation():
                                rtol=0, atol=1e-14)
 
 
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 @pytest.mark.parametrize("d", [2, 3, 5])
 def test_tangent_kernel_spectrum_vs_quadrature(d):
     """mu_k = E[Theta(t) P_k(t)] by adaptive scipy quadrature of the closed form (t = cos u)."""
@@ -353,6 +354,7 @@ def test_feature_l1_network_is_sparse_and_near_lasso_optimum(conic, steps, gap):
         assert np.sum(net.weights == 0.0) > 0          # the proximal step prunes exactly
 
 
+@pytest.mark.filterwarnings("ignore:atomic. column generation stopped")
 def test_feature_network_vs_atomic_solver():
     from spherekern.solvers import atomic
     n, d, H, lam = 16, 2, 512, 1e-3
