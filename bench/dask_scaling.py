@@ -1,10 +1,10 @@
 """Wall time of a small fixed CPU-bound grid through ``python -m paper_checks``: serial, then a Dask
 LocalCluster with 1, 2, ... workers (issue 8: the grid's wall time scales with the number of workers).
 
-    python -m bench.dask_scaling [--tasks 8] [--work 1.0] [--workers 1,2] [--repeat 1]
+    python -m bench.dask_scaling [--tasks 8] [--iters 10000000] [--workers 1,2] [--repeat 1]
 
 The grid is a test-only check (written to a temporary folder) of ``--tasks`` identical pure-Python tasks of
-about ``--work`` seconds each on an idle core (no numba, no BLAS: one core per task). Each configuration
+``--iters`` loop iterations each (about 0.1 us each on an idle core; no numba, no BLAS: one core per task). Each configuration
 runs the whole command with ``--recompute`` (cluster start-up included) and reports its wall time, the
 CPU time and wall time the tasks took (from results.json), the cores the run actually obtained (task CPU
 time / run wall time: on a shared machine, fewer than the workers), the mean number of tasks in flight
@@ -50,23 +50,14 @@ CHECK = textwrap.dedent('''
 ''')
 
 
-def _iters_per_second() -> float:
-    n = 2_000_000
-    t = time.perf_counter()
-    s = 0
-    for k in range(n):
-        s += (k * k) % 7
-    return n / (time.perf_counter() - t)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", type=int, default=8)
-    ap.add_argument("--work", type=float, default=1.0, help="seconds per task on an idle core")
+    ap.add_argument("--iters", type=int, default=10_000_000, help="loop iterations per task")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args(argv)
-    iters = int(a.work * _iters_per_second())
+    iters = a.iters
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "pc_cpu_check.py").write_text(CHECK)
         env = dict(os.environ, PAPER_CHECKS_EXTRA="pc_cpu_check", CPU_PC_TASKS=str(a.tasks),
@@ -94,7 +85,7 @@ def main(argv=None):
                       f"{busy / data['meta']['wall_s']:4.2f}", flush=True)
         base = {lbl: min(w for l2, w, _ in rows if l2 == lbl) for lbl, _, _ in rows}
         one = base.get("local-cluster 1 worker(s)")
-        print(f"\n{a.tasks} tasks x ~{a.work:g} s (idle-core estimate), os.cpu_count() = {os.cpu_count()}, "
+        print(f"\n{a.tasks} tasks x {iters} iterations, os.cpu_count() = {os.cpu_count()}, "
               f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
         for lbl, w in base.items():
             sp = f"  speed-up vs 1 worker: {one / w:4.2f}x" if one else ""
