@@ -534,9 +534,11 @@ def reference(phi, d, k, dps=50, breakpoints=()):
     phi may be singular, Gauss–Legendre on the others), P_k from ``mpmath.gegenbauer`` / ``legendre`` /
     ``chebyt`` (nothing shared with the float64 code), at ``dps + 10`` working digits. The quadrature error is
     absolute (~10^-work times max|integrand|), so when the integral cancels (tiny high-degree mu_k) the digits
-    lost are measured and the integral is redone at ``dps + lost + 15`` digits: the result has about ``dps``
-    correct significant digits, except for coefficients that vanish (parity zeros), which come out as a
-    number below ~10^(-4 dps) times max|integrand|. Cost grows like k and with the precision (seconds at
+    lost are measured and the integral is redone at ``dps + lost + 15`` digits (or, if only noise survived, at
+    the floor precision below): the result has about ``dps`` correct significant digits whenever
+    |mu_k| >= 10^-F max|integrand| with F = 30 + 2 log10(1 / B(d/2, (k+1)/2)) (e.g. F = 210 at d = 200,
+    k = 500, enough for the arc-cosine kernels' 1e-188); smaller coefficients, in particular exact (parity)
+    zeros, come out as a noise-level number below that floor. Cost grows like k and with the precision (seconds at
     k = 100, about 20 s at k = 500 with dps = 50); use it for tests, not in loops.
 
     Parameters
@@ -559,20 +561,23 @@ def reference(phi, d, k, dps=50, breakpoints=()):
     k = check_int(k, "k", 0)
     dps = check_int(dps, "dps", 15)
     bps = _check_breakpoints(breakpoints)
-    work, prev = dps + 10, None
-    for _ in range(4):
+    # How small a coefficient is resolved: 30 digits plus twice the Gamma-ratio size B(d/2, (k+1)/2) that sets
+    # the scale of mu_k for the kernels of interest (products of two relu^a spectra, e.g. 1e-188 for the
+    # arc-cosine kernel at d = 200, k = 500); below that the result is reported at noise level (mu_k = 0).
+    with mpmath.workdps(15):
+        floor = 30 + 2 * float(-mpmath.log10(mpmath.beta(mpmath.mpf(d) / 2, mpmath.mpf(k + 1) / 2)))
+    cap = int(dps + max(floor, 0) + 15)
+    work = dps + 10
+    for _ in range(6):
         with mpmath.workdps(work):
             res, scale = _reference_at(phi, d, k, bps)
             if res == 0 or scale == 0:
                 return mpmath.mpf(0)
-            # digits lost to cancellation; redo with more if the answer would have fewer than dps digits
-            lost = float(mpmath.log10(scale / abs(res)))
-        if lost + dps + 5 <= work:
-            return res
-        if prev is not None and lost - prev[0] > 0.5 * (work - prev[1]):
-            return res          # |result| keeps shrinking with the precision: mu_k = 0 (e.g. by parity)
-        prev = (lost, work)
-        work = int(dps + lost + 15)
+            lost = float(mpmath.log10(scale / abs(res)))     # digits lost to cancellation
+        if lost + dps + 5 <= work or work >= cap:
+            return res          # dps significant digits, or |mu_k| below the resolved floor (noise ~ 0)
+        # some digits survive: redo with just enough; only noise: jump to the floor
+        work = min(cap, int(dps + lost + 15)) if lost < work - 8 else cap
     return res
 
 
