@@ -185,18 +185,22 @@ def run_suite(checks: dict, mode: str = "quick", base_seed: int = 0, out="paper_
         runs = [t["run"] for t in ts if t["run"] is not None]
         fails = [(t["params"], t["error"]) for t in ts if t["run"] is None]
         co = CheckOutcome(name, mod, runs, fails)
-        if not fails:
+        # Evaluate even when some runs failed (the verdict stays ERROR): the numbers of the complete part
+        # are still worth reporting. evaluate may raise on an incomplete grid; that is reported too.
+        try:
+            co.evaluation = mod.evaluate(runs, ctx)
+        except Exception:  # noqa: BLE001
+            co.error = "evaluate raised:\n" + traceback.format_exc()
+        if co.evaluation is not None and hasattr(mod, "plot"):
             try:
-                co.evaluation = mod.evaluate(runs, ctx)
+                co.figures = [str(f) for f in (mod.plot(runs, co.evaluation, ctx) or [])]
             except Exception:  # noqa: BLE001
-                co.error = "evaluate raised:\n" + traceback.format_exc()
-            if co.evaluation is not None and hasattr(mod, "plot"):
-                try:
-                    co.figures = [str(f) for f in (mod.plot(runs, co.evaluation, ctx) or [])]
-                except Exception:  # noqa: BLE001
-                    co.error = "plot raised:\n" + traceback.format_exc()
-        else:
-            co.error = f"{len(fails)} run(s) failed; rerun to retry them"
+                co.error = "plot raised:\n" + traceback.format_exc()
+        if fails:
+            msg = f"{len(fails)} run(s) failed (not cached; a rerun retries them): " + "; ".join(
+                task_label(p) for p, _ in fails[:5]) + (" ..." if len(fails) > 5 else "")
+            last = fails[0][1].strip().splitlines()[-1] if fails[0][1] else ""
+            co.error = msg + (f"\nfirst error: {last}" if last else "") + ("\n" + co.error if co.error else "")
         if co.error and progress:
             bar.message(f"{name}: {co.error}")
         outcomes.append(co)

@@ -64,7 +64,7 @@ def runs(mode):
 
 
 def cost(p):
-    return p["H"] * p["n"] * p["steps"] / 4e8
+    return p["H"] * p["n"] * p["steps"] / 1.3e8  # seconds, roughly
 
 
 def compute(p):

@@ -53,7 +53,11 @@ def evaluate(runs, ctx):
                                f"{len(unconv)} solution(s) not certified converged"))
     for label, owner, match in groups(ctx.mode):
         sel = [r for r in runs if r.params["check"] == owner]
-        ns, _, A = _curves.field(sel, "n_atoms", "feature", **match)
+        try:
+            ns, _, A = _curves.field(sel, "n_atoms", "feature", **match)
+        except ValueError as exc:
+            ms.append(_curves.incomplete(f"n_A ~ n^γ, {label}", 1.0, exc))
+            continue
         f = fit_exponent(ns, A, n_boot=ctx.n_boot, rng=ctx.rng(label))
         gamma = -f.beta
         extra[label] = {"n": ns.tolist(), "mean_n_atoms": A.mean(0).tolist(), "gamma": gamma, "std": f.std}
@@ -68,7 +72,10 @@ def plot(runs, ev, ctx):
     fig, ax = plt().subplots(figsize=(6, 4.5))
     for label, owner, match in groups(ctx.mode):
         sel = [r for r in runs if r.params["check"] == owner]
-        ns, _, A = _curves.field(sel, "n_atoms", "feature", **match)
+        try:
+            ns, _, A = _curves.field(sel, "n_atoms", "feature", **match)
+        except ValueError:
+            continue
         ax.loglog(ns, A.mean(0), "o-", ms=3, lw=1, label=label)
     lim = np.array([min(r.params["n"] for r in runs), max(r.params["n"] for r in runs)], float)
     ax.loglog(lim, lim, "k--", lw=1, label="n_A = n")

@@ -43,7 +43,7 @@ def runs(mode):
 
 
 def cost(p):
-    return (p["n"] / 1000.0) ** 3 * 5 if p["kind"] == "gram" else 0.2
+    return (p["n"] / 1500.0) ** 3 * 11 if p["kind"] == "gram" else 0.3  # seconds, roughly
 
 
 def _closed(name_, d, kmax):
