@@ -1,0 +1,1177 @@
+"""Atomic (feature-regime) predictor: minimum total-variation ReLU networks with continuous atoms.
+
+The feature-regime predictor of a one-hidden-layer ReLU network on the sphere is the measure
+``mu`` on S^{d-1} of minimal total variation that fits the data. Its minimisers are atomic,
+
+    f(x) = sum_{i=1}^{n_A} w_i relu(theta_i . x)^power,     theta_i in S^{d-1},
+
+with at most ``n`` atoms (a basic solution of the moment problem). :func:`atomic` solves
+
+* ``lam = 0``:  min  sum_i |w_i|   subject to  f(x_j) = y_j  (j = 1..n),
+* ``lam > 0``:  min  (1/2n) sum_j (f(x_j) - y_j)^2 + lam sum_i |w_i|,
+
+over the positions *and* the weights (positions are continuous, not a grid), by column
+generation (exchange method):
+
+1. restricted master problem on a finite set of directions: the LP
+   ``min 1.(w+ + w-)  s.t.  A (w+ - w-) = y, w+- >= 0`` with HiGHS dual simplex through
+   :func:`scipy.optimize.linprog` (a basic solution, so ``n_A <= n``), or for ``lam > 0`` the
+   restricted lasso, solved by coordinate descent and polished by an exact KKT solve on its support;
+2. pricing: maximise ``|eta(theta)|`` over the sphere, where
+   ``eta(theta) = sum_j p_j relu(theta . x_j)^power`` is the dual certificate (``p`` the LP duals of
+   the interpolation constraints; ``p = residual / (n lam)`` for the lasso). A direction with
+   ``|eta| > 1`` has negative reduced cost and enters the master problem;
+3. stop when ``max |eta| <= 1 + tol``: then ``p / max|eta|`` is dual feasible and the duality gap
+   certifies optimality over *all* measures, not only over the directions tried.
+
+Pricing. For ``power = 1``, inside an activation cell ``C`` (fixed sign pattern of ``theta . x_j``)
+``eta(theta) = theta . v_C`` with ``v_C = sum_{j active} p_j x_j``, and the exact maximiser over the
+closed cell is ``Pi_C(v_C) / |Pi_C(v_C)|`` (``Pi_C`` the Euclidean projection on the polyhedral cone,
+computed by a primal active-set method); a local search then walks to an adjacent cell while that
+increases ``eta`` (this finds maxima *on* cell boundaries, where atoms of the optimum typically sit:
+hyperplanes ``theta . x = 0`` through data points). It is started after cheap fixed-point hops
+``theta <- v(theta) / |v(theta)|`` from the training points, the current atoms and random points. In
+``d = 2`` the pricing is exact and global: the cells are the arcs between the angles where
+``theta . x_j = 0`` and ``eta`` is ``|v| cos(a - a_v)`` on each arc, whose maximum has a closed form.
+For ``power != 1`` (``power >= 1`` real) the pricing is multi-start Riemannian gradient ascent
+with Armijo steps. In ``d >= 3`` the global maximum of ``|eta|`` is not certified (the
+problem is a non-concave maximisation); it is the best of many local maxima and the
+``certificate`` is that value.
+
+See docs/CONVENTIONS.md for conventions (points are rows of X on the unit sphere S^{d-1}, d the
+ambient dimension).
+
+References
+----------
+F. Bach, "Breaking the curse of dimensionality with convex neural networks", JMLR 18 (2017).
+L. Chizat, "Sparse optimization on measures with over-parameterized gradient descent", Math. Prog. (2021).
+L. Petrini, F. Cagnetta, E. Vanden-Eijnden, M. Wyart, "Learning sparse features can lead to
+overfitting in neural networks", NeurIPS 2022 (the atomic predictor of the feature regime).
+R. Hettich, K. Kortanek, "Semi-infinite programming: theory, methods and applications", SIAM Rev. (1993).
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numba as nb
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from .._validate import as_array, as_points, as_rng, check_int, check_real
+
+__all__ = ["atomic", "AtomicSolution"]
+
+#: HiGHS tolerances of the master LP (primal: interpolation residual; dual: |eta| at LP columns).
+_LP_TOL = 1e-10
+#: Directions closer than this (Euclidean) are treated as the same column.
+_DUP_TOL = 1e-10
+#: |theta . x_j| below this puts theta on the hyperplane of x_j (cell boundary) in the cell walk.
+_BOUNDARY_TOL = 1e-12
+#: Rows of the predict/eta kernel processed per parallel task.
+_BLOCK = 64
+
+
+# ----------------------------------------------------------------------------------------------
+# numba kernels
+# ----------------------------------------------------------------------------------------------
+@nb.njit(cache=True, inline="always")
+def _act(t, power):
+    if t <= 0.0:
+        return 0.0
+    if power == 1.0:
+        return t
+    if power == 2.0:
+        return t * t
+    return t ** power
+
+
+@nb.njit(parallel=True, cache=True)
+def _features_t(theta, X, power, out):
+    """out[k, j] = relu(theta_k . x_j)^power  (one row per direction: the LP column)."""
+    K, d = theta.shape
+    n = X.shape[0]
+    for k in nb.prange(K):
+        for j in range(n):
+            t = 0.0
+            for a in range(d):
+                t += theta[k, a] * X[j, a]
+            out[k, j] = _act(t, power)
+
+
+@nb.njit(parallel=True, cache=True)
+def _weighted_sum(Z, C, w, power, out):
+    """out[i] = sum_k w_k relu(z_i . c_k)^power, blocked over the rows of Z (parallel)."""
+    m, d = Z.shape
+    K = C.shape[0]
+    nblk = (m + _BLOCK - 1) // _BLOCK
+    for b in nb.prange(nblk):
+        lo = b * _BLOCK
+        hi = min(m, lo + _BLOCK)
+        acc = np.zeros(hi - lo)
+        for k in range(K):
+            wk = w[k]
+            if wk == 0.0:
+                continue
+            for i in range(lo, hi):
+                t = 0.0
+                for a in range(d):
+                    t += Z[i, a] * C[k, a]
+                if t > 0.0:
+                    acc[i - lo] += wk * _act(t, power)
+        for i in range(lo, hi):
+            out[i] = acc[i - lo]
+
+
+@nb.njit(cache=True)
+def _dot(a, b):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += a[i] * b[i]
+    return s
+
+
+@nb.njit(cache=True)
+def _row_dot(X, j, b):
+    s = 0.0
+    for a in range(b.shape[0]):
+        s += X[j, a] * b[a]
+    return s
+
+
+@nb.njit(cache=True)
+def _cell_of(X, q, theta, s, v):
+    """Sign pattern s of theta (+1 active, -1 inactive), v = sum_active q_j x_j; returns eta."""
+    n, d = X.shape
+    for a in range(d):
+        v[a] = 0.0
+    for j in range(n):
+        if _row_dot(X, j, theta) > 0.0:
+            s[j] = 1
+            for a in range(d):
+                v[a] += q[j] * X[j, a]
+        else:
+            s[j] = -1
+    return _dot(theta, v)
+
+
+@nb.njit(cache=True)
+def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn):
+    """Project v on the closed cone {z : s_j x_j . z >= 0 for all j}, starting from x in it.
+
+    Primal active-set method for min |z - v|^2 / 2; x is overwritten with the projection.
+    Returns the number of active constraints (indices in W[:nW]).
+    """
+    n, d = X.shape
+    nW = 0
+    scale = np.sqrt(_dot(v, v)) + np.sqrt(_dot(x, x)) + 1e-300
+    for _ in range(6 * d + 30):
+        # orthonormal basis Q[:k] of span{s_j x_j : j in W} (modified Gram-Schmidt), R upper triangular
+        k = 0
+        m = 0
+        while m < nW:
+            j = W[m]
+            for a in range(d):
+                Q[k, a] = s[j] * X[j, a]
+            for i in range(k):
+                r = 0.0
+                for a in range(d):
+                    r += Q[i, a] * Q[k, a]
+                R[i, k] = r
+                for a in range(d):
+                    Q[k, a] -= r * Q[i, a]
+            nrm = 0.0
+            for a in range(d):
+                nrm += Q[k, a] * Q[k, a]
+            nrm = np.sqrt(nrm)
+            if nrm < 1e-10:  # linearly dependent on the others: not needed in the working set
+                inW[j] = False
+                W[m] = W[nW - 1]
+                nW -= 1
+                continue
+            R[k, k] = nrm
+            for a in range(d):
+                Q[k, a] /= nrm
+            k += 1
+            m += 1
+        # target: v projected on the subspace where the working constraints hold with equality
+        for a in range(d):
+            t[a] = v[a]
+        for i in range(k):
+            c = 0.0
+            for a in range(d):
+                c += Q[i, a] * v[a]
+            for a in range(d):
+                t[a] -= c * Q[i, a]
+        dn = 0.0
+        for a in range(d):
+            dirn[a] = t[a] - x[a]
+            dn += dirn[a] * dirn[a]
+        if np.sqrt(dn) <= 1e-13 * scale:
+            # multipliers of x - v = sum_W lam_j s_j x_j; optimal iff all >= 0
+            for i in range(k):
+                c = 0.0
+                for a in range(d):
+                    c += Q[i, a] * (x[a] - v[a])
+                lam[i] = c
+            for i in range(k - 1, -1, -1):
+                c = lam[i]
+                for l in range(i + 1, k):
+                    c -= R[i, l] * lam[l]
+                lam[i] = c / R[i, i]
+            worst = -1
+            wval = -1e-13 * scale
+            for i in range(k):
+                if lam[i] < wval:
+                    wval = lam[i]
+                    worst = i
+            if worst < 0:
+                break
+            inW[W[worst]] = False
+            W[worst] = W[nW - 1]
+            nW -= 1
+            continue
+        # ratio test along dirn over the constraints not in the working set
+        alpha = 1.0
+        block = -1
+        for j in range(n):
+            if inW[j]:
+                continue
+            gd = s[j] * _row_dot(X, j, dirn)
+            if gd < 0.0:
+                gx = s[j] * _row_dot(X, j, x)
+                if gx < 0.0:
+                    gx = 0.0
+                al = gx / (-gd)
+                if al < alpha:
+                    alpha = al
+                    block = j
+        for a in range(d):
+            x[a] += alpha * dirn[a]
+        if block >= 0:
+            if nW >= d:  # no room: the cone's projection is the apex (value <= 0)
+                for a in range(d):
+                    x[a] = 0.0
+                break
+            W[nW] = block
+            inW[block] = True
+            nW += 1
+    for i in range(nW):
+        inW[W[i]] = False
+    return nW
+
+
+@nb.njit(cache=True)
+def _ascent_relu_one(X, q, theta0, out, max_hops):
+    """Local maximum of eta(theta) = sum_j q_j relu(theta . x_j) on the sphere from theta0."""
+    n, d = X.shape
+    s = np.empty(n, np.int8)
+    s2 = np.empty(n, np.int8)
+    inW = np.zeros(n, np.bool_)
+    W = np.empty(d + 1, np.int64)
+    Q = np.empty((d, d))
+    R = np.empty((d, d))
+    lam = np.empty(d)
+    t = np.empty(d)
+    dirn = np.empty(d)
+    v = np.empty(d)
+    v2 = np.empty(d)
+    x = np.empty(d)
+    x2 = np.empty(d)
+    theta = np.empty(d)
+    cand = np.empty(d)
+    B = np.empty(16, np.int64)
+    nrm = np.sqrt(_dot(theta0, theta0))
+    for a in range(d):
+        theta[a] = theta0[a] / nrm
+    val = _cell_of(X, q, theta, s, v)
+    # phase 1: fixed-point hops theta <- v(theta)/|v(theta)| while eta increases (fast, crosses many cells)
+    for _ in range(max_hops):
+        nv = np.sqrt(_dot(v, v))
+        if nv == 0.0:
+            break
+        for a in range(d):
+            cand[a] = v[a] / nv
+        cval = _cell_of(X, q, cand, s2, v2)
+        if cval > val + 1e-15 * (abs(val) + 1e-300):
+            val = cval
+            for a in range(d):
+                theta[a] = cand[a]
+                v[a] = v2[a]
+            for j in range(n):
+                s[j] = s2[j]
+        else:
+            break
+    # phase 2: exact maximum over the closed cell (cone projection), then walk to a better adjacent cell
+    for a in range(d):
+        x[a] = theta[a]
+    for _ in range(64 + 4 * n):
+        _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn)
+        nx = np.sqrt(_dot(x, x))
+        if nx <= 1e-300:
+            break
+        newval = _dot(x, v) / nx
+        if newval < val - 1e-13 * (abs(val) + 1.0):
+            break
+        val = max(val, newval)
+        for a in range(d):
+            theta[a] = x[a] / nx
+            x[a] = theta[a]
+        nb_ = 0
+        for j in range(n):
+            if abs(_row_dot(X, j, theta)) <= _BOUNDARY_TOL:
+                if nb_ < 16:
+                    B[nb_] = j
+                nb_ += 1
+        if nb_ == 0:
+            break
+        nbits = nb_ if nb_ <= 5 else 0
+        nmask = (1 << nbits) - 1 if nbits > 0 else min(nb_, 16)
+        improved = False
+        for mk in range(1, nmask + 1):
+            for j in range(n):
+                s2[j] = s[j]
+            for a in range(d):
+                v2[a] = v[a]
+            for bi in range(min(nb_, 16)):
+                flip = ((mk >> bi) & 1) == 1 if nbits > 0 else bi == mk - 1
+                if flip:
+                    j = B[bi]
+                    s2[j] = -s2[j]
+                    for a in range(d):
+                        v2[a] += s2[j] * q[j] * X[j, a]
+            for a in range(d):
+                x2[a] = theta[a]
+            _cell_project(X, s2, v2, x2, W, inW, Q, R, lam, t, dirn)
+            n2 = np.sqrt(_dot(x2, x2))
+            if n2 <= 1e-300:
+                continue
+            val2 = _dot(x2, v2) / n2
+            if val2 > val + 1e-12 * (abs(val) + 1e-3):
+                for j in range(n):
+                    s[j] = s2[j]
+                for a in range(d):
+                    v[a] = v2[a]
+                    x[a] = x2[a] / n2
+                val = val2
+                improved = True
+                break
+        if not improved:
+            break
+    for a in range(d):
+        out[a] = theta[a]
+    # the exact eta at the returned point (not the cell formula)
+    e = 0.0
+    for j in range(n):
+        tj = _row_dot(X, j, theta)
+        if tj > 0.0:
+            e += q[j] * tj
+    return e
+
+
+@nb.njit(parallel=True, cache=True)
+def _ascent_relu(X, p, starts, out_theta, out_val, max_hops):
+    """For each start and sign sigma = +-1 a local maximum of sigma*eta; out_val holds eta (signed)."""
+    m = starts.shape[0]
+    n = X.shape[0]
+    for i in nb.prange(2 * m):
+        sigma = 1.0 if i < m else -1.0
+        q = np.empty(n)
+        for j in range(n):
+            q[j] = sigma * p[j]
+        e = _ascent_relu_one(X, q, starts[i % m], out_theta[i], max_hops)
+        out_val[i] = sigma * e
+
+
+@nb.njit(cache=True)
+def _eta_grad(X, q, power, theta, g):
+    n, d = X.shape
+    for a in range(d):
+        g[a] = 0.0
+    e = 0.0
+    for j in range(n):
+        tj = _row_dot(X, j, theta)
+        if tj > 0.0:
+            e += q[j] * _act(tj, power)
+            c = q[j] * power * _act(tj, power - 1.0) if power != 1.0 else q[j]
+            for a in range(d):
+                g[a] += c * X[j, a]
+    return e
+
+
+@nb.njit(parallel=True, cache=True)
+def _ascent_smooth(X, p, power, starts, out_theta, out_val, max_iter):
+    """Riemannian gradient ascent (Armijo, retraction by normalisation) of sigma*eta, power > 1."""
+    m = starts.shape[0]
+    n, d = X.shape
+    scale = 0.0
+    for j in range(n):
+        scale += abs(p[j])
+    for i in nb.prange(2 * m):
+        sigma = 1.0 if i < m else -1.0
+        q = np.empty(n)
+        for j in range(n):
+            q[j] = sigma * p[j]
+        th = np.empty(d)
+        g = np.empty(d)
+        cand = np.empty(d)
+        gc = np.empty(d)
+        st = starts[i % m]
+        nrm = np.sqrt(_dot(st, st))
+        for a in range(d):
+            th[a] = st[a] / nrm
+        e = _eta_grad(X, q, power, th, g)
+        step = 0.5
+        for _ in range(max_iter):
+            gt = _dot(g, th)
+            gn2 = 0.0
+            for a in range(d):
+                g[a] -= gt * th[a]
+                gn2 += g[a] * g[a]
+            gn = np.sqrt(gn2)
+            if gn <= 1e-13 * (scale + 1e-300):
+                break
+            if step * gn > 0.5:  # at most ~0.5 rad per step
+                step = 0.5 / gn
+            accepted = False
+            while step * gn > 1e-16:
+                nc = 0.0
+                for a in range(d):
+                    cand[a] = th[a] + step * g[a]
+                    nc += cand[a] * cand[a]
+                nc = np.sqrt(nc)
+                for a in range(d):
+                    cand[a] /= nc
+                ec = _eta_grad(X, q, power, cand, gc)
+                if ec >= e + 1e-4 * step * gn2:
+                    accepted = True
+                    break
+                step *= 0.5
+            if not accepted:
+                break
+            for a in range(d):
+                th[a] = cand[a]
+                g[a] = gc[a]
+            e = ec
+            step *= 2.0
+        for a in range(d):
+            out_theta[i, a] = th[a]
+        out_val[i] = sigma * e
+
+
+@nb.njit(parallel=True, cache=True)
+def _sweep_d2(X, p, ang, bdir, out_theta, out_val):
+    """Exact pricing on the circle (d = 2, power = 1).
+
+    ``ang`` (sorted) and ``bdir`` are the 2n angles / unit directions where theta . x_j = 0. On the arc
+    between consecutive breakpoints eta(theta) = theta . v with v fixed; its maximum (and that of -eta)
+    over the closed arc is at the stationary angle of v (if inside) or at an endpoint.
+    """
+    nb2 = ang.shape[0]
+    n = X.shape[0]
+    twopi = 2.0 * np.pi
+    for k in nb.prange(nb2):
+        a0 = ang[k]
+        if k + 1 < nb2:
+            a1 = ang[k + 1]
+            e1 = bdir[k + 1]
+        else:
+            a1 = ang[0] + twopi
+            e1 = bdir[0]
+        e0 = bdir[k]
+        mid = 0.5 * (a0 + a1)
+        c = np.cos(mid)
+        s_ = np.sin(mid)
+        v0 = 0.0
+        v1 = 0.0
+        for j in range(n):
+            if c * X[j, 0] + s_ * X[j, 1] > 0.0:
+                v0 += p[j] * X[j, 0]
+                v1 += p[j] * X[j, 1]
+        for sg in range(2):
+            sigma = 1.0 if sg == 0 else -1.0
+            w0 = sigma * v0
+            w1 = sigma * v1
+            best = -np.inf
+            bx = 0.0
+            by = 0.0
+            a_s = np.arctan2(w1, w0)
+            while a_s < a0:
+                a_s += twopi
+            while a_s >= a0 + twopi:
+                a_s -= twopi
+            if a_s <= a1 and (w0 != 0.0 or w1 != 0.0):
+                best = np.sqrt(w0 * w0 + w1 * w1)
+                bx = np.cos(a_s)
+                by = np.sin(a_s)
+            else:
+                f0 = e0[0] * w0 + e0[1] * w1
+                f1 = e1[0] * w0 + e1[1] * w1
+                if f0 >= f1:
+                    best = f0
+                    bx = e0[0]
+                    by = e0[1]
+                else:
+                    best = f1
+                    bx = e1[0]
+                    by = e1[1]
+            out_theta[2 * k + sg, 0] = bx
+            out_theta[2 * k + sg, 1] = by
+            out_val[2 * k + sg] = sigma * best
+
+
+@nb.njit(cache=True)
+def _cd_lasso(At, y, nlam, w, r, colsq, max_sweeps, tol):
+    """Coordinate descent for min 1/2 |y - A w|^2 + nlam |w|_1 (At = A^T, rows are columns of A).
+
+    ``r = y - A w`` is kept up to date. Full sweeps alternate with sweeps over the support.
+    Returns the number of sweeps; stops when the largest KKT violation is below ``tol * nlam``.
+    """
+    K, n = At.shape
+    sweeps = 0
+    while sweeps < max_sweeps:
+        # full sweep
+        viol = 0.0
+        for k in range(K):
+            if colsq[k] == 0.0:
+                continue
+            g = 0.0
+            for j in range(n):
+                g += At[k, j] * r[j]
+            z = w[k] + g / colsq[k]
+            thr = nlam / colsq[k]
+            nw = z - thr if z > thr else (z + thr if z < -thr else 0.0)
+            if w[k] != 0.0:
+                vk = abs(g - nlam * np.sign(w[k]))
+            else:
+                vk = max(abs(g) - nlam, 0.0)
+            if vk > viol:
+                viol = vk
+            dw = nw - w[k]
+            if dw != 0.0:
+                for j in range(n):
+                    r[j] -= dw * At[k, j]
+                w[k] = nw
+        sweeps += 1
+        if viol <= tol * nlam:
+            break
+        # support sweeps
+        for _ in range(50):
+            viol_s = 0.0
+            for k in range(K):
+                if w[k] == 0.0:
+                    continue
+                g = 0.0
+                for j in range(n):
+                    g += At[k, j] * r[j]
+                z = w[k] + g / colsq[k]
+                thr = nlam / colsq[k]
+                nw = z - thr if z > thr else (z + thr if z < -thr else 0.0)
+                dw = nw - w[k]
+                if abs(dw) * np.sqrt(colsq[k]) > viol_s:
+                    viol_s = abs(dw) * np.sqrt(colsq[k])
+                if dw != 0.0:
+                    for j in range(n):
+                        r[j] -= dw * At[k, j]
+                    w[k] = nw
+            sweeps += 1
+            if viol_s <= tol * nlam:
+                break
+    return sweeps
+
+
+# ----------------------------------------------------------------------------------------------
+# the solution object
+# ----------------------------------------------------------------------------------------------
+class AtomicSolution:
+    """Result of :func:`atomic`: the atomic predictor and its optimality certificate.
+
+    Attributes
+    ----------
+    directions : ndarray, shape (n_A, d)
+        Atom positions theta_i on S^{d-1} (unit rows).
+    weights : ndarray, shape (n_A,)
+        Output weights w_i (all non-zero).
+    n_atoms : int
+        n_A (at most n, the number of training points).
+    objective : float
+        ``sum |w_i|`` (lam = 0) or ``(1/2n) |f(X) - y|^2 + lam sum |w_i|`` (lam > 0).
+    lam, power : float
+        The problem solved.
+    dual : ndarray, shape (n,)
+        Dual variables p: LP duals of the interpolation constraints (lam = 0), or
+        ``(y - f(X)) / (n lam)`` (lam > 0). The certificate is ``eta(theta) = sum_j p_j relu(theta . x_j)^power``.
+    certificate : float
+        The largest ``|eta(theta)|`` found over the sphere: ``1`` (to ``tol``) at the optimum
+        (``<= 1`` when the optimum is ``w = 0``). Exact in d = 2 with power = 1, the best of many
+        local maxima otherwise.
+    gap : float
+        Duality gap ``objective - D(p / max(1, certificate))`` (an upper bound on the suboptimality,
+        valid to the extent that ``certificate`` is the global maximum of ``|eta|``).
+    converged : bool
+        Whether ``certificate <= 1 + tol`` was reached within ``max_iter`` rounds.
+    history : list of dict
+        One entry per column-generation round: ``iteration``, ``n_columns`` (master problem columns),
+        ``lp_rows``, ``lp_cols``, ``objective``, ``max_eta``, ``n_added``, ``t_master``, ``t_pricing``.
+    """
+
+    def __init__(self, directions, weights, objective, lam, power, dual, certificate, gap, converged,
+                 history, X_train):
+        self.directions = directions
+        self.weights = weights
+        self.objective = float(objective)
+        self.lam = float(lam)
+        self.power = float(power)
+        self.dual = dual
+        self.certificate = float(certificate)
+        self.gap = float(gap)
+        self.converged = bool(converged)
+        self.history = history
+        self._X = X_train
+
+    @property
+    def n_atoms(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.directions.shape[1])
+
+    def predict(self, X, out=None) -> np.ndarray:
+        """f(x) = sum_i w_i relu(theta_i . x)^power at the rows of X (parallel numba, blocked).
+
+        Parameters
+        ----------
+        X : array_like, shape (m, d)
+            Points on S^{d-1}.
+        out : ndarray, shape (m,), optional
+            Preallocated float64 output.
+        """
+        from .._validate import check_out
+
+        X = as_points(X, "X", d=self.d)
+        if out is None:
+            out = np.empty(X.shape[0])
+        else:
+            check_out(out, (X.shape[0],), np.float64)
+        if X.shape[0]:
+            _weighted_sum(X, self.directions, self.weights, self.power, out)
+        return out
+
+    def eta(self, theta) -> np.ndarray:
+        """The dual certificate eta(theta) = sum_j p_j relu(theta . x_j)^power at the rows of theta."""
+        theta = as_points(theta, "theta", d=self.d)
+        out = np.empty(theta.shape[0])
+        if theta.shape[0]:
+            _weighted_sum(theta, self._X, self.dual, self.power, out)
+        return out
+
+    def __repr__(self):
+        return (f"AtomicSolution(d={self.d}, n_atoms={self.n_atoms}, lam={self.lam:g}, power={self.power:g}, "
+                f"objective={self.objective:.12g}, certificate={self.certificate:.9f}, converged={self.converged})")
+
+
+# ----------------------------------------------------------------------------------------------
+# master problems
+# ----------------------------------------------------------------------------------------------
+def _features(theta, X, power):
+    out = np.empty((theta.shape[0], X.shape[0]))
+    if theta.shape[0]:
+        _features_t(theta, X, float(power), out)
+    return out
+
+
+try:  # scipy's bundled HiGHS object (the one linprog drives), used to warm-start the master LP
+    from scipy.optimize._highspy import _core as _hcore
+except Exception:  # pragma: no cover - depends on the scipy build
+    _hcore = None
+
+
+class _Master:
+    """Master LP  min 1.z [+ big_m 1.(s+ + s-)]  s.t.  sum_k z_k sigma_k relu(X theta_k)^a [+ s+ - s-] = y, z >= 0.
+
+    Each column is one signed atom (direction theta_k, sign sigma_k); its weight is sigma_k z_k. With
+    scipy's bundled HiGHS object the model persists between rounds: new columns are appended and the
+    dual simplex restarts from the previous optimal basis (column generation proper). Without it
+    (``warm=False`` or an unusual scipy build) every round calls
+    ``scipy.optimize.linprog(method="highs-ds")`` from scratch on the same LP.
+    Both return a basic (vertex) solution, so at most n columns are non-zero.
+    """
+
+    def __init__(self, y, big_m, warm=True):
+        self.y = y
+        self.n = y.shape[0]
+        self.big_m = big_m
+        self.cols = np.empty((0, self.n))
+        self.elastic = False
+        self.warm = warm and _hcore is not None
+        if self.warm:
+            H = _hcore._Highs()
+            for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1),
+                         ("primal_feasibility_tolerance", _LP_TOL), ("dual_feasibility_tolerance", _LP_TOL)):
+                H.setOptionValue(k, v)
+            n = self.n
+            H.addRows(n, y, y, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0))
+            self.H = H
+
+    @property
+    def n_cols(self):
+        return self.cols.shape[0] + (2 * self.n if self.elastic else 0)
+
+    def _add_to_highs(self, cols, cost):
+        k = cols.shape[0]
+        nzm = cols != 0
+        cnt = nzm.sum(1)
+        starts = np.zeros(k, np.int32)
+        starts[1:] = np.cumsum(cnt)[:-1]
+        r, c = np.nonzero(nzm)
+        self.H.addCols(k, np.full(k, float(cost)), np.zeros(k), np.full(k, np.inf), int(cnt.sum()), starts,
+                       c.astype(np.int32), np.ascontiguousarray(cols[r, c]))
+
+    def add(self, cols):
+        """Append columns (rows of ``cols``, already multiplied by their sign)."""
+        if cols.shape[0] == 0:
+            return
+        if self.warm:
+            # slack columns (if any) sit first in HiGHS; atoms after them, in our order
+            self._add_to_highs(cols, 1.0)
+        self.cols = np.concatenate([self.cols, cols])
+
+    def delete(self, keep):
+        """Drop the atom columns where ``keep`` is False."""
+        if keep.all():
+            return
+        if self.warm:
+            off = 2 * self.n if self.elastic else 0
+            idx = (np.flatnonzero(~keep) + off).astype(np.int32)
+            self.H.deleteCols(int(idx.size), idx)
+        self.cols = self.cols[keep]
+
+    def _make_elastic(self):
+        self.elastic = True
+        if self.warm:
+            # rebuild: slacks first, then the atoms (keeps the column bookkeeping simple)
+            H = _hcore._Highs()
+            for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1),
+                         ("primal_feasibility_tolerance", _LP_TOL), ("dual_feasibility_tolerance", _LP_TOL)):
+                H.setOptionValue(k, v)
+            n = self.n
+            H.addRows(n, self.y, self.y, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0))
+            self.H = H
+            eye = np.eye(n)
+            self._add_to_highs(np.concatenate([eye, -eye]), self.big_m)
+            if self.cols.shape[0]:
+                self._add_to_highs(self.cols, 1.0)
+
+    def solve(self):
+        """Returns (z (atom columns), p (duals of the n rows), slack (n,)); raises RuntimeError on failure."""
+        status, msg = self._run()
+        if status == "infeasible" and not self.elastic:
+            self._make_elastic()
+            status, msg = self._run()
+        if status != "optimal":
+            raise RuntimeError(f"HiGHS failed on the master LP of atomic(): {msg} "
+                               f"({self.cols.shape[0]} atom columns, {self.n} rows)")
+        return self.z, self.p, self.slack
+
+    def _run(self):
+        n = self.n
+        K = self.cols.shape[0]
+        if self.warm:
+            self.H.run()
+            ms = self.H.getModelStatus()
+            if ms == _hcore.HighsModelStatus.kInfeasible:
+                return "infeasible", self.H.modelStatusToString(ms)
+            if ms != _hcore.HighsModelStatus.kOptimal:
+                return "fail", f"model status {self.H.modelStatusToString(ms)}"
+            sol = self.H.getSolution()
+            x = np.asarray(sol.col_value, dtype=np.float64)
+            self.p = np.asarray(sol.row_dual, dtype=np.float64).copy()
+            if self.elastic:
+                self.slack = x[:n] - x[n:2 * n]
+                self.z = x[2 * n:]
+            else:
+                self.slack = np.zeros(n)
+                self.z = x
+            return "optimal", ""
+        blocks = [sp.csc_array(self.cols.T)]
+        c = np.ones(K)
+        if self.elastic:
+            eye = sp.identity(n, format="csc")
+            blocks += [eye, -eye]
+            c = np.concatenate([c, np.full(2 * n, self.big_m)])
+        res = linprog(c, A_eq=sp.hstack(blocks, format="csc"), b_eq=self.y, bounds=(0, None), method="highs-ds",
+                      options=dict(primal_feasibility_tolerance=_LP_TOL, dual_feasibility_tolerance=_LP_TOL))
+        if res.status == 2:
+            return "infeasible", f"status 2: {res.message}"
+        if res.status != 0:
+            return "fail", f"status {res.status}: {res.message}"
+        self.z = res.x[:K]
+        self.slack = res.x[K:K + n] - res.x[K + n:] if self.elastic else np.zeros(n)
+        self.p = np.asarray(res.eqlin.marginals, dtype=np.float64)
+        return "optimal", ""
+
+
+def _reduce_support(A_S, w_S):
+    """Carathéodory reduction: make the support columns linearly independent without changing
+    A_S w_S and without increasing sum |w| (moves along null vectors). Returns a boolean keep-mask
+    and the new weights."""
+    w = w_S.copy()
+    keep = w != 0
+    while keep.sum() > 0:
+        idx = np.flatnonzero(keep)
+        M = A_S[:, idx]
+        _, sv, Vt = np.linalg.svd(M, full_matrices=True)
+        rank = int(np.sum(sv > sv[0] * 1e-11)) if sv.size else 0
+        if rank == idx.size:
+            break
+        z = Vt[-1]
+        sg = np.sign(w[idx])
+        if sg @ z > 0:
+            z = -z
+        mask = w[idx] * z < 0
+        if not np.any(mask):
+            z = -z
+            mask = w[idx] * z < 0
+        tt = -w[idx][mask] / z[mask]
+        i = int(np.argmin(tt))
+        w[idx] += tt[i] * z
+        w[idx[np.flatnonzero(mask)[i]]] = 0.0
+        keep = w != 0
+    w[~keep] = 0.0
+    return keep, w
+
+
+def _solve_lasso(At, y, lam, w0):
+    """Exact restricted lasso: coordinate descent, then KKT polish on the support (sign-checked)."""
+    K, n = At.shape
+    nlam = n * lam
+    w = np.zeros(K)
+    w[:w0.shape[0]] = w0
+    r = y - At.T @ w
+    colsq = np.einsum("kj,kj->k", At, At)
+    _cd_lasso(At, y, nlam, w, r, colsq, 20000, 1e-11)
+    # KKT polish: on the support S with signs s, A_S^T (y - A_S w_S) = nlam s
+    for _ in range(3):
+        S = np.flatnonzero(w)
+        if S.size == 0:
+            break
+        AS = At[S].T
+        keep, wS = _reduce_support(AS, w[S])
+        if not keep.all():
+            w[S] = wS
+            S = S[keep]
+            AS = AS[:, keep]
+        sg = np.sign(w[S])
+        G = AS.T @ AS
+        try:
+            L = np.linalg.cholesky(G)
+        except np.linalg.LinAlgError:
+            break
+        rhs = AS.T @ y - nlam * sg
+        wS = np.linalg.solve(L.T, np.linalg.solve(L, rhs))
+        if np.any(np.sign(wS) != sg):
+            break
+        wt = np.zeros(K)
+        wt[S] = wS
+        rt = y - At.T @ wt
+        g = At @ rt
+        if np.max(np.abs(g)) <= nlam * (1 + 1e-9):
+            w, r = wt, rt
+            break
+        # polish not consistent yet: more descent from here
+        _cd_lasso(At, y, nlam, w, r, colsq, 20000, 1e-13)
+    return w, y - At.T @ w
+
+
+# ----------------------------------------------------------------------------------------------
+# pricing
+# ----------------------------------------------------------------------------------------------
+def _d2_breakpoints(X):
+    # unit directions orthogonal to each x_j, built exactly: (-x1, x0) and (x1, -x0)
+    bd = np.concatenate([np.stack([-X[:, 1], X[:, 0]], 1), np.stack([X[:, 1], -X[:, 0]], 1)])
+    bd /= np.linalg.norm(bd, axis=1, keepdims=True)
+    ang = np.mod(np.arctan2(bd[:, 1], bd[:, 0]), 2 * np.pi)
+    order = np.argsort(ang, kind="stable")
+    return np.ascontiguousarray(ang[order]), np.ascontiguousarray(bd[order])
+
+
+def _price(X, p, power, starts, d2data, max_hops):
+    """Candidate local maxima of |eta|: returns (theta (m, d), eta (m,))."""
+    n, d = X.shape
+    if d2data is not None:
+        ang, bd = d2data
+        th = np.empty((2 * ang.shape[0], 2))
+        ev = np.empty(2 * ang.shape[0])
+        _sweep_d2(X, p, ang, bd, th, ev)
+        return th, ev
+    m = starts.shape[0]
+    th = np.empty((2 * m, d))
+    ev = np.empty(2 * m)
+    if power == 1.0:
+        _ascent_relu(X, p, starts, th, ev, max_hops)
+    else:
+        _ascent_smooth(X, p, float(power), starts, th, ev, 500)
+    return th, ev
+
+
+def _distinct(theta, existing, tol=_DUP_TOL):
+    """Boolean mask of rows of theta that are not within tol of a row of existing nor of an earlier row."""
+    m = theta.shape[0]
+    keep = np.ones(m, bool)
+    if existing is not None and existing.shape[0]:
+        # |a - b|^2 = 2 - 2 a.b for unit vectors
+        G = theta @ existing.T
+        keep &= ~(np.max(G, axis=1) > 1 - 0.5 * tol * tol)
+    G = theta @ theta.T
+    close = G > 1 - 0.5 * tol * tol
+    for i in range(m):
+        if keep[i]:
+            dup = np.flatnonzero(close[i, i + 1:]) + i + 1
+            keep[dup] = False
+    return keep
+
+
+def _merge_same_cell(theta, w, X):
+    """power = 1: atoms with the same activation pattern on X and the same weight sign are one atom:
+    sum_i w_i relu(X theta_i) = s relu(X u) with u = sum_i |w_i| theta_i (the cell is a convex cone),
+    s the common sign, and |u| <= sum |w_i|. Exact for the fit, never increases the objective."""
+    if theta.shape[0] < 2:
+        return theta, w
+    T = X @ theta.T  # (n, n_A)
+    pat = np.where(T > _BOUNDARY_TOL, 1, np.where(T < -_BOUNDARY_TOL, -1, 0)).astype(np.int8)
+    keys = {}
+    for i in range(theta.shape[0]):
+        key = (bool(w[i] > 0), pat[:, i].tobytes())
+        keys.setdefault(key, []).append(i)
+    if all(len(v) == 1 for v in keys.values()):
+        return theta, w
+    new_t, new_w = [], []
+    for (pos, _), idx in keys.items():
+        u = (np.abs(w[idx])[:, None] * theta[idx]).sum(0)
+        nu = np.linalg.norm(u)
+        if nu == 0:
+            continue
+        new_t.append(u / nu)
+        new_w.append(nu if pos else -nu)
+    return np.array(new_t).reshape(-1, theta.shape[1]), np.array(new_w)
+
+
+# ----------------------------------------------------------------------------------------------
+# public function
+# ----------------------------------------------------------------------------------------------
+def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng=0, big_m=1e7,
+           warm=True, verbose=False) -> AtomicSolution:
+    r"""Minimum total-variation ReLU network on the sphere (feature-regime predictor), continuous atoms.
+
+    Solves, over finite measures on S^{d-1} (which are atomic at the optimum),
+
+    * ``lam = 0``:  :math:`\min \sum_i |w_i|` s.t. :math:`\sum_i w_i\,\mathrm{relu}(\theta_i\cdot x_j)^{a} = y_j`,
+    * ``lam > 0``:  :math:`\min \frac{1}{2n}\sum_j (f(x_j)-y_j)^2 + \lambda \sum_i |w_i|`,
+
+    with :math:`f(x) = \sum_i w_i\,\mathrm{relu}(\theta_i\cdot x)^{a}`, ``a = power``, by column
+    generation (HiGHS dual simplex master LP / exact restricted lasso, pricing by maximising the dual
+    certificate ``|eta(theta)| = |sum_j p_j relu(theta . x_j)^a|`` over the sphere); see the module
+    docstring for the method. At the optimum ``max |eta| = 1`` and ``eta(theta_i) = sign(w_i)``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Training points on S^{d-1} (unit rows, docs/CONVENTIONS.md), d >= 2.
+    y : array_like, shape (n,)
+        Targets (finite).
+    lam : float, default 0
+        L1 (total-variation) penalty; ``0`` means exact interpolation.
+    power : float, default 1
+        Exponent ``a >= 1`` of the activation ``relu(t)^a``. ``a = 1`` uses the exact cell-walk pricing
+        (global and exact in d = 2); other values use Riemannian gradient ascent.
+    tol : float, default 1e-7
+        Stop when ``max |eta| <= 1 + tol``.
+    max_iter : int, default 200
+        Maximum number of column-generation rounds (a ``RuntimeWarning`` if not converged).
+    n_starts : int, optional
+        Random starting points of the pricing ascent per round in d >= 3 (default ``max(64, n)``),
+        in addition to the training points and the current atoms.
+    rng : int, Generator or None, default 0
+        Seed of the random starts and initial directions (the result is deterministic by default).
+    big_m : float, default 1e7
+        Penalty of the elastic slack used only when the restricted LP is infeasible; a slack left at
+        the end means the interpolation problem is infeasible (``RuntimeError``).
+    warm : bool, default True
+        Keep one HiGHS model across rounds and warm-start its dual simplex (scipy's bundled HiGHS
+        object); ``False`` re-solves every round with ``scipy.optimize.linprog(method="highs-ds")``.
+    verbose : bool
+        Print one line per round.
+
+    Returns
+    -------
+    AtomicSolution
+
+    Raises
+    ------
+    ValueError
+        Bad X / y / lam / power / tol (shapes, non-finite values, off-sphere rows, lam < 0, power < 1).
+    RuntimeError
+        Infeasible interpolation (e.g. repeated points with different targets), or a HiGHS failure
+        (its status and message are reported).
+
+    Notes
+    -----
+    ``n_A <= n`` always: the master LP returns a basic (vertex) solution, and the lasso support is
+    reduced (without changing the fit or increasing the L1 norm) until its columns are independent.
+    For ``power = 1`` atoms with the same activation pattern and weight sign are merged exactly.
+
+    References
+    ----------
+    Bach (2017), JMLR 18; Petrini, Cagnetta, Vanden-Eijnden, Wyart (NeurIPS 2022).
+    """
+    X = as_points(X, "X")
+    n, d = X.shape
+    if n < 1:
+        raise ValueError("X must have at least one row (training point)")
+    y = as_array(y, "y", ndim=1)
+    if y.shape[0] != n:
+        raise ValueError(f"y must have one value per row of X: len(y) = {y.shape[0]} but X has {n} rows")
+    lam = check_real(lam, "lam", minimum=0.0)
+    power = check_real(power, "power")
+    if power < 0:
+        raise ValueError(f"power must be >= 0 (exponent of relu(t)^power), got {power!r}")
+    if power < 1:
+        raise ValueError(f"power = {power!r} is not supported: atomic() needs power >= 1 "
+                         "(relu^power with power < 1 is not Lipschitz; power = 0 is the discontinuous step)")
+    tol = check_real(tol, "tol", minimum=0.0, strict=True)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    n_starts = max(64, n) if n_starts is None else check_int(n_starts, "n_starts", 0)
+    big_m = check_real(big_m, "big_m", minimum=0.0, strict=True)
+    rng = as_rng(rng)
+
+    # normalise the rows exactly (they are unit to SPHERE_TOL): the kernels assume unit vectors
+    X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    d2data = _d2_breakpoints(X) if (d == 2 and power == 1.0) else None
+
+    def rand_dirs(m):
+        Z = rng.standard_normal((m, d))
+        return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+
+    # columns: directions theta (K, d), signs sg (K,), rows At = sg * relu(theta . x)^a (K, n)
+    theta0 = np.concatenate([X, rand_dirs(n)])
+    theta0 = theta0[_distinct(theta0, None)]
+    if lam == 0.0:
+        theta = np.concatenate([theta0, theta0])
+        sg = np.concatenate([np.ones(theta0.shape[0]), -np.ones(theta0.shape[0])])
+    else:
+        theta, sg = theta0, np.ones(theta0.shape[0])
+    At = _features(theta, X, power) * sg[:, None]
+    master = _Master(y, big_m, warm=warm) if lam == 0.0 else None
+    if master is not None:
+        master.add(At)
+    w = np.zeros(theta.shape[0])  # signed weights of the columns
+    history = []
+    converged = False
+    cert = np.inf
+    p = np.zeros(n)
+    slack = None
+    last_found = np.empty((0, d))
+    for it in range(1, max_iter + 1):
+        t0 = time.perf_counter()
+        K = theta.shape[0]
+        if lam == 0.0:
+            z, p, slack = master.solve()
+            w = sg * z
+            obj = float(np.abs(w).sum())
+        else:
+            w, r = _solve_lasso(At, y, lam, w)
+            p = r / (n * lam)
+            obj = float(0.5 * (r @ r) / n + lam * np.abs(w).sum())
+        t1 = time.perf_counter()
+        supp = np.flatnonzero(w)
+        starts = None
+        if d2data is None:  # pricing starts: current atoms, training points, last maxima, random points
+            starts = np.ascontiguousarray(np.concatenate([theta[supp], X, last_found, rand_dirs(n_starts)]))
+        th, ev = _price(X, p, power, starts, d2data, 60)
+        col_eta = At @ p  # sigma_k eta(theta_k) for the current columns
+        a_ev = np.abs(ev)
+        cert = max(float(a_ev.max()) if a_ev.size else 0.0, float(np.abs(col_eta).max()) if K else 0.0)
+        t2 = time.perf_counter()
+        cand = np.flatnonzero(a_ev > 1 + tol)
+        cand = cand[np.argsort(-a_ev[cand], kind="stable")]
+        n_added = 0
+        if cand.size:
+            newt = th[cand] / np.linalg.norm(th[cand], axis=1, keepdims=True)
+            news = np.sign(ev[cand]) if lam == 0.0 else np.ones(cand.size)
+            keep = np.ones(cand.size, bool)
+            for sgn in (1.0, -1.0):  # distinct among themselves and from existing columns of the same sign
+                m_new, m_old = news == sgn, sg == sgn
+                if m_new.any():
+                    keep[m_new] = _distinct(newt[m_new], theta[m_old])
+            newt, news = newt[keep][:max(n, 16)], news[keep][:max(n, 16)]
+            n_added = newt.shape[0]
+            if n_added:
+                newA = _features(newt, X, power) * news[:, None]
+                theta = np.concatenate([theta, newt])
+                sg = np.concatenate([sg, news])
+                At = np.concatenate([At, newA])
+                w = np.concatenate([w, np.zeros(n_added)])
+                if master is not None:
+                    master.add(newA)
+        last_found = th[a_ev > 1 - 1e-3][:n] if d2data is None else last_found
+        history.append(dict(iteration=it, n_columns=K, lp_rows=n if lam == 0 else 0,
+                            lp_cols=master.n_cols - n_added if lam == 0 else 0, objective=obj, max_eta=cert,
+                            n_added=n_added, t_master=t1 - t0, t_pricing=t2 - t1))
+        if verbose:
+            print(f"[atomic] it {it:3d}  cols {K:6d}  obj {obj:.12g}  max|eta| {cert:.10f}  +{n_added}  "
+                  f"master {t1 - t0:.3f}s  pricing {t2 - t1:.3f}s")
+        if cert <= 1 + tol:
+            converged = True
+            break
+        if n_added == 0:
+            break
+        # keep the master problem small: drop unused columns far from entering (sigma_k eta_k < 1/2)
+        K = theta.shape[0]
+        cap = max(8 * n, 1024)
+        if K > cap:
+            keep = np.ones(K, bool)
+            old = np.arange(K - n_added)
+            drop = old[(w[old] == 0) & (col_eta[old] < 0.5)]
+            score = col_eta[drop]
+            drop = drop[np.argsort(score, kind="stable")][:K - cap // 2]
+            keep[drop] = False
+            theta, sg, At, w = theta[keep], sg[keep], At[keep], w[keep]
+            if master is not None:
+                master.delete(keep)
+
+    if lam == 0.0 and master.elastic and np.max(np.abs(slack)) > 1e-8 * max(1.0, np.abs(y).max()):
+        raise RuntimeError(
+            "the interpolation problem is infeasible: HiGHS reported the master LP infeasible, and with an elastic "
+            f"slack of penalty big_m={big_m:g} the constraints stay violated by {np.max(np.abs(slack)):.3g} at the "
+            "optimum (typical cause: repeated points with different targets). Use lam > 0 for a penalised fit.")
+
+    # final atoms: support, exact merge of same-cell atoms (power 1), independent support, polished weights
+    supp = np.flatnonzero(w)
+    dirs, wts = theta[supp], w[supp]
+    if power == 1.0:
+        dirs, wts = _merge_same_cell(dirs, wts, X)
+    A_S = _features(dirs, X, power).T
+    keep, wts = _reduce_support(A_S, wts) if dirs.shape[0] else (np.zeros(0, bool), wts)
+    dirs, wts, A_S = dirs[keep], wts[keep], A_S[:, keep]
+    if lam == 0.0:
+        if dirs.shape[0]:
+            wl = np.linalg.lstsq(A_S, y, rcond=None)[0]
+            if np.all(np.sign(wl) == np.sign(wts)) and \
+                    np.max(np.abs(A_S @ wl - y)) <= np.max(np.abs(A_S @ wts - y)):
+                wts = wl
+        obj = float(np.abs(wts).sum())
+        dual_obj = float(y @ p) / max(1.0, cert)
+    else:
+        r = y - (A_S @ wts if dirs.shape[0] else 0.0)
+        obj = float(0.5 * (r @ r) / n + lam * np.abs(wts).sum())
+        u = r / max(1.0, cert)
+        dual_obj = float((y @ u - 0.5 * (u @ u)) / n)
+    gap = max(obj - dual_obj, 0.0)
+    if not converged:
+        warnings.warn(f"atomic: column generation stopped after {len(history)} rounds with max|eta| = {cert:.9f} "
+                      f"> 1 + tol ({1 + tol:.9f}); objective {obj:.12g} is within {gap:.3g} of the optimum "
+                      "(duality gap). Raise max_iter or n_starts.", RuntimeWarning, stacklevel=2)
+    return AtomicSolution(np.ascontiguousarray(dirs), np.ascontiguousarray(wts), obj, lam, power, p, cert, gap,
+                          converged, history, X)
