@@ -689,35 +689,67 @@ except Exception:  # pragma: no cover - depends on the scipy build
 
 
 class _Master:
-    """Master LP  min 1.z [+ big_m 1.(s+ + s-)]  s.t.  sum_k z_k sigma_k relu(X theta_k)^a [+ s+ - s-] = y, z >= 0.
+    """Restricted master problem over signed atom columns a_k = sigma_k relu(X theta_k)^a (weights z_k >= 0,
+    atom weight sigma_k z_k).
 
-    Each column is one signed atom (direction theta_k, sign sigma_k); its weight is sigma_k z_k. With
-    scipy's bundled HiGHS object the model persists between rounds: new columns are appended and the
-    dual simplex restarts from the previous optimal basis (column generation proper). Without it
-    (``warm=False`` or an unusual scipy build) every round calls
-    ``scipy.optimize.linprog(method="highs-ds")`` from scratch on the same LP.
-    Both return a basic (vertex) solution, so at most n columns are non-zero.
+    * ``lam = 0``: the LP  min 1.z [+ big_m 1.(s+ + s-)]  s.t.  sum_k z_k a_k [+ s+ - s-] = y.
+    * ``lam > 0``: the QP  min (1/2n)|r|^2 + lam 1.z  s.t.  sum_k z_k a_k + r = y  (r free), i.e. the
+      restricted lasso with a diagonal Hessian on the residual variables.
+
+    With scipy's bundled HiGHS object the model persists between rounds: new columns are appended and
+    the simplex (dual simplex for the LP, HiGHS's active-set QP solver for the lasso) restarts from the
+    previous optimal basis, which is column generation proper. Without it (``warm=False`` or a scipy
+    build without the object) the LP is re-solved each round by ``scipy.optimize.linprog(method=
+    "highs-ds")`` and the lasso by coordinate descent (``_solve_lasso``). The LP solution is basic
+    (a vertex), so at most n columns are non-zero.
     """
 
-    def __init__(self, y, big_m, warm=True):
+    def __init__(self, y, big_m, lam=0.0, warm=True):
         self.y = y
         self.n = y.shape[0]
         self.big_m = big_m
+        self.lam = lam
         self.cols = np.empty((0, self.n))
         self.elastic = False
         self.warm = warm and _hcore is not None
         if self.warm:
-            H = _hcore._Highs()
-            for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1),
-                         ("primal_feasibility_tolerance", _LP_TOL), ("dual_feasibility_tolerance", _LP_TOL)):
-                H.setOptionValue(k, v)
-            n = self.n
-            H.addRows(n, y, y, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0))
-            self.H = H
+            self._build()
+
+    def _build(self):
+        H = _hcore._Highs()
+        for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1),
+                     ("primal_feasibility_tolerance", _LP_TOL), ("dual_feasibility_tolerance", _LP_TOL)):
+            H.setOptionValue(k, v)
+        n = self.n
+        H.addRows(n, self.y, self.y, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.H = H
+        if self.lam > 0:  # residual columns r_j (free, cost 0, Hessian 1/n)
+            idx = np.arange(n, dtype=np.int32)
+            H.addCols(n, np.zeros(n), np.full(n, -np.inf), np.full(n, np.inf), n, idx, idx, np.ones(n))
+            hs = _hcore.HighsHessian()
+            hs.dim_ = n
+            hs.format_ = _hcore.HessianFormat.kTriangular
+            hs.start_ = np.arange(n + 1, dtype=np.int32)
+            hs.index_ = idx
+            hs.value_ = np.full(n, 1.0 / n)
+            H.passHessian(hs)
+        if self.elastic:
+            eye = np.eye(n)
+            self._add_to_highs(np.concatenate([eye, -eye]), self.big_m)
+        if self.cols.shape[0]:
+            self._add_to_highs(self.cols, self._cost)
+
+    @property
+    def _cost(self):
+        return self.lam if self.lam > 0 else 1.0
+
+    @property
+    def _offset(self):
+        return (self.n if self.lam > 0 else 0) + (2 * self.n if self.elastic else 0)
 
     @property
     def n_cols(self):
-        return self.cols.shape[0] + (2 * self.n if self.elastic else 0)
+        return self.cols.shape[0] + self._offset
 
     def _add_to_highs(self, cols, cost):
         k = cols.shape[0]
@@ -734,8 +766,7 @@ class _Master:
         if cols.shape[0] == 0:
             return
         if self.warm:
-            # slack columns (if any) sit first in HiGHS; atoms after them, in our order
-            self._add_to_highs(cols, 1.0)
+            self._add_to_highs(cols, self._cost)
         self.cols = np.concatenate([self.cols, cols])
 
     def delete(self, keep):
@@ -743,32 +774,28 @@ class _Master:
         if keep.all():
             return
         if self.warm:
-            off = 2 * self.n if self.elastic else 0
-            idx = (np.flatnonzero(~keep) + off).astype(np.int32)
+            idx = (np.flatnonzero(~keep) + self._offset).astype(np.int32)
             self.H.deleteCols(int(idx.size), idx)
         self.cols = self.cols[keep]
 
-    def _make_elastic(self):
-        self.elastic = True
-        if self.warm:
-            # rebuild: slacks first, then the atoms (keeps the column bookkeeping simple)
-            H = _hcore._Highs()
-            for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1),
-                         ("primal_feasibility_tolerance", _LP_TOL), ("dual_feasibility_tolerance", _LP_TOL)):
-                H.setOptionValue(k, v)
-            n = self.n
-            H.addRows(n, self.y, self.y, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0))
-            self.H = H
-            eye = np.eye(n)
-            self._add_to_highs(np.concatenate([eye, -eye]), self.big_m)
-            if self.cols.shape[0]:
-                self._add_to_highs(self.cols, 1.0)
-
-    def solve(self):
-        """Returns (z (atom columns), p (duals of the n rows), slack (n,)); raises RuntimeError on failure."""
+    def solve(self, z0=None, tol=1e-7):
+        """Returns (z (atom columns), p (dual: LP row duals, or residual/(n lam)), slack (n,))."""
+        if self.lam > 0:
+            if self.warm:
+                status, msg = self._run()
+                if status != "optimal":
+                    raise RuntimeError(f"HiGHS failed on the restricted lasso QP of atomic(): {msg} "
+                                       f"({self.cols.shape[0]} atom columns, {self.n} rows)")
+                z, r = _solve_lasso(self.cols, self.y, self.lam, np.maximum(self.z, 0), tol, descent=False)
+            else:
+                z, r = _solve_lasso(self.cols, self.y, self.lam, z0, tol, descent=True)
+            self.z = z
+            return z, r / (self.n * self.lam), None
         status, msg = self._run()
         if status == "infeasible" and not self.elastic:
-            self._make_elastic()
+            self.elastic = True
+            if self.warm:
+                self._build()
             status, msg = self._run()
         if status != "optimal":
             raise RuntimeError(f"HiGHS failed on the master LP of atomic(): {msg} "
@@ -788,12 +815,11 @@ class _Master:
             sol = self.H.getSolution()
             x = np.asarray(sol.col_value, dtype=np.float64)
             self.p = np.asarray(sol.row_dual, dtype=np.float64).copy()
+            off = self._offset
+            self.slack = x[off - 2 * n:off] if self.elastic else np.zeros(n)
             if self.elastic:
-                self.slack = x[:n] - x[n:2 * n]
-                self.z = x[2 * n:]
-            else:
-                self.slack = np.zeros(n)
-                self.z = x
+                self.slack = self.slack[:n] - self.slack[n:]
+            self.z = x[off:].copy()
             return "optimal", ""
         blocks = [sp.csc_array(self.cols.T)]
         c = np.ones(K)
@@ -843,45 +869,83 @@ def _reduce_support(A_S, w_S):
     return keep, w
 
 
-def _solve_lasso(At, y, lam, w0):
-    """Exact restricted lasso: coordinate descent, then KKT polish on the support (sign-checked)."""
+def _polish_lasso(At, y, nlam, w, tol, max_steps=200):
+    """Active-set method on the lasso KKT system from w (modified in place when it succeeds).
+
+    On the support S with signs s solve A_S^T (y - A_S w_S) = nlam s; if a weight would change sign,
+    step only to the first zero and drop it; when the signs hold, add the column violating
+    |a_k . r| <= nlam (1 + tol/2) the most, with the sign of a_k . r. Returns True on success (every
+    column within the bound, eta = sign(w) exactly on the support)."""
+    K, n = At.shape
+    cur = w.copy()
+    if np.any(cur):
+        cur[np.abs(cur) <= 1e-12 * np.abs(cur).max()] = 0.0
+    S0 = np.flatnonzero(cur)
+    if S0.size:  # independent support columns first (same fit, L1 not increased)
+        keep, cur[S0] = _reduce_support(At[S0].T, cur[S0])
+    S = list(np.flatnonzero(cur))
+    sgn = {k: np.sign(cur[k]) for k in S}
+    for _ in range(max_steps):
+        if S:
+            Sa = np.array(S)
+            AS = At[Sa].T
+            s_vec = np.array([sgn[k] for k in S])
+            try:
+                L = np.linalg.cholesky(AS.T @ AS)
+            except np.linalg.LinAlgError:
+                return False
+            target = np.linalg.solve(L.T, np.linalg.solve(L, AS.T @ y - nlam * s_vec))
+            old = cur[Sa]
+            bad = np.sign(target) != s_vec
+            if np.any(bad):
+                # largest step t in [0, 1] keeping the signs; the first coordinate to reach 0 leaves S
+                dlt = target - old
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    tt = np.where(bad, -old / dlt, np.inf)
+                i = int(np.argmin(tt))
+                t = float(np.clip(tt[i], 0.0, 1.0))
+                cur[Sa] = old + t * dlt
+                cur[Sa[i]] = 0.0
+                del sgn[S[i]]
+                S.pop(i)
+                continue
+            cur[:] = 0.0
+            cur[Sa] = target
+        else:
+            cur[:] = 0.0
+        r = y - At.T @ cur
+        g = At @ r
+        g_out = np.abs(g)
+        if S:
+            g_out[np.array(S)] = 0.0
+        j = int(np.argmax(g_out))
+        if g_out[j] <= nlam * (1 + 0.5 * tol):
+            w[:] = cur
+            return True
+        S.append(j)
+        sgn[j] = np.sign(g[j])
+    return False
+
+
+def _solve_lasso(At, y, lam, w0, tol, descent=True):
+    """Exact restricted lasso  min (1/2n)|y - A w|^2 + lam |w|_1  (At = A^T): coordinate descent from w0
+    (skipped if ``descent`` is False, e.g. when w0 comes from the HiGHS QP), then a KKT polish on the
+    support, A_S^T (y - A_S w_S) = n lam sign(w_S), accepted when the signs agree and every column has
+    |eta| <= 1 + tol/2; otherwise more coordinate descent."""
     K, n = At.shape
     nlam = n * lam
     w = np.zeros(K)
     w[:w0.shape[0]] = w0
     r = y - At.T @ w
     colsq = np.einsum("kj,kj->k", At, At)
-    _cd_lasso(At, y, nlam, w, r, colsq, 20000, 1e-11)
+    if descent:
+        _cd_lasso(At, y, nlam, w, r, colsq, 20000, 1e-11)
     # KKT polish: on the support S with signs s, A_S^T (y - A_S w_S) = nlam s
+    # active-set polish (primal-dual, with a sign-preserving line search): exact KKT on the support
     for _ in range(3):
-        S = np.flatnonzero(w)
-        if S.size == 0:
+        if _polish_lasso(At, y, nlam, w, tol):
             break
-        AS = At[S].T
-        keep, wS = _reduce_support(AS, w[S])
-        if not keep.all():
-            w[S] = wS
-            S = S[keep]
-            AS = AS[:, keep]
-        sg = np.sign(w[S])
-        G = AS.T @ AS
-        try:
-            L = np.linalg.cholesky(G)
-        except np.linalg.LinAlgError:
-            break
-        rhs = AS.T @ y - nlam * sg
-        wS = np.linalg.solve(L.T, np.linalg.solve(L, rhs))
-        if np.any(np.sign(wS) != sg):
-            break
-        wt = np.zeros(K)
-        wt[S] = wS
-        rt = y - At.T @ wt
-        g = At @ rt
-        if np.max(np.abs(g)) <= nlam * (1 + 1e-9):
-            w, r = wt, rt
-            break
-        # polish not consistent yet: more descent from here
-        _cd_lasso(At, y, nlam, w, r, colsq, 20000, 1e-13)
+        _cd_lasso(At, y, nlam, w, y - At.T @ w, colsq, 20000, 1e-13)
     return w, y - At.T @ w
 
 
@@ -1057,15 +1121,11 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     # columns: directions theta (K, d), signs sg (K,), rows At = sg * relu(theta . x)^a (K, n)
     theta0 = np.concatenate([X, rand_dirs(n)])
     theta0 = theta0[_distinct(theta0, None)]
-    if lam == 0.0:
-        theta = np.concatenate([theta0, theta0])
-        sg = np.concatenate([np.ones(theta0.shape[0]), -np.ones(theta0.shape[0])])
-    else:
-        theta, sg = theta0, np.ones(theta0.shape[0])
+    theta = np.concatenate([theta0, theta0])
+    sg = np.concatenate([np.ones(theta0.shape[0]), -np.ones(theta0.shape[0])])
     At = _features(theta, X, power) * sg[:, None]
-    master = _Master(y, big_m, warm=warm) if lam == 0.0 else None
-    if master is not None:
-        master.add(At)
+    master = _Master(y, big_m, lam=lam, warm=warm)
+    master.add(At)
     w = np.zeros(theta.shape[0])  # signed weights of the columns
     history = []
     converged = False
@@ -1076,13 +1136,12 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()
         K = theta.shape[0]
+        z, p, slack = master.solve(np.abs(w), tol)
+        w = sg * z
         if lam == 0.0:
-            z, p, slack = master.solve()
-            w = sg * z
             obj = float(np.abs(w).sum())
         else:
-            w, r = _solve_lasso(At, y, lam, w)
-            p = r / (n * lam)
+            r = p * (n * lam)
             obj = float(0.5 * (r @ r) / n + lam * np.abs(w).sum())
         t1 = time.perf_counter()
         supp = np.flatnonzero(w)
@@ -1099,7 +1158,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         n_added = 0
         if cand.size:
             newt = th[cand] / np.linalg.norm(th[cand], axis=1, keepdims=True)
-            news = np.sign(ev[cand]) if lam == 0.0 else np.ones(cand.size)
+            news = np.sign(ev[cand])
             keep = np.ones(cand.size, bool)
             for sgn in (1.0, -1.0):  # distinct among themselves and from existing columns of the same sign
                 m_new, m_old = news == sgn, sg == sgn
@@ -1113,11 +1172,10 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
                 sg = np.concatenate([sg, news])
                 At = np.concatenate([At, newA])
                 w = np.concatenate([w, np.zeros(n_added)])
-                if master is not None:
-                    master.add(newA)
+                master.add(newA)
         last_found = th[a_ev > 1 - 1e-3][:n] if d2data is None else last_found
-        history.append(dict(iteration=it, n_columns=K, lp_rows=n if lam == 0 else 0,
-                            lp_cols=master.n_cols - n_added if lam == 0 else 0, objective=obj, max_eta=cert,
+        history.append(dict(iteration=it, n_columns=K, lp_rows=n, lp_cols=master.n_cols - n_added,
+                            objective=obj, max_eta=cert,
                             n_added=n_added, t_master=t1 - t0, t_pricing=t2 - t1))
         if verbose:
             print(f"[atomic] it {it:3d}  cols {K:6d}  obj {obj:.12g}  max|eta| {cert:.10f}  +{n_added}  "
@@ -1138,8 +1196,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
             drop = drop[np.argsort(score, kind="stable")][:K - cap // 2]
             keep[drop] = False
             theta, sg, At, w = theta[keep], sg[keep], At[keep], w[keep]
-            if master is not None:
-                master.delete(keep)
+            master.delete(keep)
 
     if lam == 0.0 and master.elastic and np.max(np.abs(slack)) > 1e-8 * max(1.0, np.abs(y).max()):
         raise RuntimeError(

@@ -1,0 +1,339 @@
+"""Tests of spherekern.solvers.atomic against independent references.
+
+References used (none shares code with the solver):
+* brute-force LPs / lassos on fixed, explicitly enumerated directions solved by scipy (HiGHS via
+  ``linprog(method="highs")`` for the LP, L-BFGS-B on split variables for the lasso): fine angular grids
+  (d = 2), random directions plus Fibonacci-like grids, hyperplane intersections and great circles
+  (d = 3). These are upper bounds of the continuous optimum, reached as the direction set is refined;
+* the dual certificate max |eta| recomputed in the test with numpy by dense sampling of the sphere,
+  with strong duality y.p = objective and complementary slackness eta(theta_i) = sign(w_i), which
+  together prove optimality over all measures independently of the solver's own pricing;
+* the predictor against a naive numpy sum.
+"""
+import sys
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog, minimize
+
+from spherekern.solvers import AtomicSolution, atomic
+
+
+def _unit(rng, n, d):
+    Z = rng.standard_normal((n, d))
+    return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+
+
+def _feats(X, T, power=1.0):
+    return np.maximum(X @ T.T, 0.0) ** power
+
+
+def _brute_lp(X, y, T, power=1.0):
+    """min |w|_1 s.t. relu(X T^T)^a w = y over the fixed directions T (HiGHS through linprog)."""
+    A = _feats(X, T, power)
+    res = linprog(np.ones(2 * len(T)), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None), method="highs")
+    assert res.status == 0, res.message
+    return res.fun
+
+
+def _lasso_obj(A, y, lam, w):
+    r = A @ w - y
+    return 0.5 * (r @ r) / len(y) + lam * np.abs(w).sum()
+
+
+def _brute_lasso(A, y, lam):
+    """Generic convex solver: L-BFGS-B on split variables w = u - v, u, v >= 0 (smooth objective)."""
+    n, K = A.shape
+
+    def f(z):
+        u, v = z[:K], z[K:]
+        r = A @ (u - v) - y
+        g = A.T @ r / n
+        return 0.5 * (r @ r) / n + lam * z.sum(), np.concatenate([g + lam, -g + lam])
+
+    res = minimize(f, np.zeros(2 * K), jac=True, method="L-BFGS-B", bounds=[(0, None)] * (2 * K),
+                   options=dict(maxiter=50000, maxfun=100000, ftol=1e-15, gtol=1e-12))
+    return res.fun, res.x[:K] - res.x[K:]
+
+
+def _sampled_max_eta(X, p, power, m, rng):
+    out = 0.0
+    for _ in range(max(1, m // 100_000)):
+        T = _unit(rng, min(m, 100_000), X.shape[1])
+        out = max(out, np.abs(_feats(T, X, power) @ p).max())
+    return out
+
+
+def _check_certificate(sol, X, y, rng, m=200_000):
+    """Independent optimality proof: dual feasibility (sampled), complementary slackness, strong duality."""
+    p = sol.dual
+    eta_at_atoms = _feats(sol.directions, X, sol.power) @ p
+    assert np.allclose(eta_at_atoms, np.sign(sol.weights), atol=1e-6)
+    sampled = _sampled_max_eta(X, p, sol.power, m, rng)
+    assert sampled <= 1 + 1e-6
+    assert sol.certificate >= sampled - 1e-9          # the solver's max is at least any sampled value
+    assert sol.certificate <= 1 + 1e-6
+    return sampled
+
+
+def _circle(a):
+    return np.stack([np.cos(a), np.sin(a)], 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# lam = 0: exact interpolation with minimal total variation
+# ----------------------------------------------------------------------------------------------
+def test_d2_exact_against_fine_angular_grid():
+    rng = np.random.default_rng(0)
+    n = 14
+    X = _circle(rng.uniform(0, 2 * np.pi, n))
+    y = rng.standard_normal(n)
+    sol = atomic(X, y)
+    assert isinstance(sol, AtomicSolution) and sol.converged
+    # brute force: 2^14 equispaced angles plus the 2n angles where theta . x_j = 0 (cell boundaries)
+    phi = np.arctan2(X[:, 1], X[:, 0])
+    grid = np.concatenate([np.linspace(0, 2 * np.pi, 2 ** 14, endpoint=False), phi + np.pi / 2, phi - np.pi / 2])
+    ref = _brute_lp(X, y, _circle(grid))
+    assert sol.objective <= ref * (1 + 1e-9)
+    assert sol.objective == pytest.approx(ref, rel=1e-6)
+    # certificate: exact in d = 2; check on 2^20 angles
+    a = np.linspace(0, 2 * np.pi, 2 ** 20, endpoint=False)
+    eta = np.maximum(_circle(a) @ X.T, 0) @ sol.dual
+    assert np.abs(eta).max() <= 1 + 1e-6
+    assert abs(sol.certificate - 1) <= 1e-6
+    assert y @ sol.dual == pytest.approx(sol.objective, rel=1e-7)
+
+
+def test_d3_matches_bruteforce_lp_and_beats_it():
+    rng = np.random.default_rng(1)
+    n, d = 16, 3
+    X = _unit(rng, n, d)
+    y = rng.standard_normal(n)
+    sol = atomic(X, y)
+    assert sol.converged and sol.n_atoms <= n
+    # brute-force directions: random, a golden-spiral grid, hyperplane intersections (theta orthogonal to
+    # two data points) and points on the great circles orthogonal to each data point
+    k = np.arange(20_000) + 0.5
+    z = 1 - 2 * k / k.size
+    ang = np.pi * (1 + 5 ** 0.5) * k
+    fib = np.stack([np.sqrt(1 - z * z) * np.cos(ang), np.sqrt(1 - z * z) * np.sin(ang), z], 1)
+    cr = np.cross(X[:, None], X[None, :]).reshape(-1, 3)
+    cr = cr[np.linalg.norm(cr, axis=1) > 1e-9]
+    cr /= np.linalg.norm(cr, axis=1, keepdims=True)
+    circles = []
+    for x in X:
+        e1 = np.cross(x, [1.0, 0, 0] if abs(x[0]) < 0.9 else [0, 1.0, 0])
+        e1 /= np.linalg.norm(e1)
+        e2 = np.cross(x, e1)
+        t = np.linspace(0, 2 * np.pi, 720, endpoint=False)[:, None]
+        circles.append(np.cos(t) * e1 + np.sin(t) * e2)
+    T = np.concatenate([_unit(rng, 20_000, d), fib, cr, -cr] + circles)
+    ref = _brute_lp(X, y, T)
+    ref_random = _brute_lp(X, y, _unit(rng, 40 * n, d))
+    assert sol.objective <= ref * (1 + 1e-9)
+    assert sol.objective <= ref_random
+    assert sol.objective == pytest.approx(ref, rel=1e-3)
+    _check_certificate(sol, X, y, rng)
+    assert y @ sol.dual == pytest.approx(sol.objective, rel=1e-7)
+
+
+@pytest.mark.parametrize("d,n", [(3, 48), (5, 40)])
+def test_interpolation_certificate_and_atom_count(d, n):
+    rng = np.random.default_rng(d + n)
+    X = _unit(rng, n, d)
+    y = np.abs(X @ _unit(rng, 30, d).T).sum(1) - 10  # a smooth-ish teacher
+    sol = atomic(X, y)
+    assert sol.converged
+    assert sol.n_atoms <= n
+    assert np.allclose(np.linalg.norm(sol.directions, axis=1), 1, atol=1e-12)
+    assert np.all(sol.weights != 0)
+    assert np.max(np.abs(sol.predict(X) - y)) <= 1e-8
+    assert sol.objective == pytest.approx(np.abs(sol.weights).sum(), rel=1e-12)
+    _check_certificate(sol, X, y, rng)
+    assert y @ sol.dual == pytest.approx(sol.objective, rel=1e-7)
+    assert sol.gap <= 1e-6 * sol.objective
+    # never worse than the brute-force LP over 40 n random directions
+    assert sol.objective <= _brute_lp(X, y, _unit(rng, 40 * n, d))
+    h = sol.history
+    assert h and {"iteration", "n_columns", "lp_rows", "lp_cols", "max_eta"} <= set(h[0])
+
+
+def test_predict_matches_naive_sum():
+    rng = np.random.default_rng(3)
+    X = _unit(rng, 30, 4)
+    y = rng.standard_normal(30)
+    sol = atomic(X, y)
+    Z = _unit(rng, 1000, 4)
+    naive = np.zeros(len(Z))
+    for th, w in zip(sol.directions, sol.weights):
+        naive += w * np.maximum(Z @ th, 0)
+    assert np.allclose(sol.predict(Z), naive, rtol=1e-12, atol=1e-12 * np.abs(sol.weights).sum())
+    out = np.empty(len(Z))
+    assert sol.predict(Z, out=out) is out
+    assert sol.eta(Z) == pytest.approx(_feats(Z, X) @ sol.dual, abs=1e-12)
+
+
+def test_linprog_fallback_gives_same_optimum():
+    rng = np.random.default_rng(4)
+    X = _unit(rng, 20, 3)
+    y = rng.standard_normal(20)
+    a = atomic(X, y)
+    b = atomic(X, y, warm=False)
+    assert b.objective == pytest.approx(a.objective, rel=1e-6)
+
+
+def test_power2_against_bruteforce():
+    rng = np.random.default_rng(5)
+    n, d = 14, 3
+    X = _unit(rng, n, d)
+    y = rng.standard_normal(n)
+    sol = atomic(X, y, power=2)
+    assert sol.converged and sol.n_atoms <= n
+    assert np.max(np.abs(sol.predict(X) - y)) <= 1e-8
+    ref = _brute_lp(X, y, _unit(rng, 30_000, d), power=2.0)
+    assert sol.objective <= ref * (1 + 1e-9)
+    assert sol.objective == pytest.approx(ref, rel=1e-3)
+    _check_certificate(sol, X, y, rng)
+
+
+# ----------------------------------------------------------------------------------------------
+# lam > 0: penalised fit
+# ----------------------------------------------------------------------------------------------
+def test_lasso_against_generic_convex_solver_and_kkt():
+    rng = np.random.default_rng(6)
+    n, d, lam = 24, 3, 1e-2
+    X = _unit(rng, n, d)
+    y = rng.standard_normal(n)
+    sol = atomic(X, y, lam=lam)
+    assert sol.converged and 0 < sol.n_atoms <= n
+    A = _feats(X, sol.directions)
+    assert sol.objective == pytest.approx(_lasso_obj(A, y, lam, sol.weights), rel=1e-12)
+    # same atoms, generic solver: same optimum
+    ref_fixed, _ = _brute_lasso(A, y, lam)
+    assert sol.objective <= ref_fixed * (1 + 1e-9)
+    assert sol.objective == pytest.approx(ref_fixed, rel=1e-7)
+    # many random directions (continuous positions must do at least as well)
+    ref_rand, _ = _brute_lasso(_feats(X, _unit(rng, 500, d)), y, lam)
+    assert sol.objective <= ref_rand
+    # KKT: p = residual / (n lam), eta(theta_i) = sign(w_i), max |eta| <= 1, and a vanishing duality gap
+    assert np.allclose(sol.dual, (y - sol.predict(X)) / (n * lam), atol=1e-12 * np.abs(sol.dual).max())
+    sampled = _check_certificate(sol, X, y, rng)
+    assert _lasso_dual_gap(sol, X, y, lam, sampled) <= 1e-8 * sol.objective
+
+
+def _lasso_dual_gap(sol, X, y, lam, max_eta):
+    """Primal minus the lasso dual D(u) = (y.u - |u|^2/2)/n at the feasible u = r / max(1, max|eta|)."""
+    n = len(y)
+    r = y - _feats(X, sol.directions) @ sol.weights
+    primal = _lasso_obj(_feats(X, sol.directions), y, lam, sol.weights)
+    u = r / max(1.0, max_eta)
+    return primal - (y @ u - 0.5 * (u @ u)) / n
+
+
+def test_lasso_d2_exact_by_duality_and_grid():
+    rng = np.random.default_rng(7)
+    n, lam = 12, 3e-3
+    X = _circle(rng.uniform(0, 2 * np.pi, n))
+    y = rng.standard_normal(n)
+    sol = atomic(X, y, lam=lam)
+    assert sol.converged
+    a = np.linspace(0, 2 * np.pi, 2 ** 20, endpoint=False)
+    max_eta = np.abs(np.maximum(_circle(a) @ X.T, 0) @ sol.dual).max()
+    assert max_eta <= 1 + 1e-7
+    assert _lasso_dual_gap(sol, X, y, lam, max_eta) <= 1e-7 * sol.objective
+    phi = np.arctan2(X[:, 1], X[:, 0])
+    grid = np.concatenate([np.linspace(0, 2 * np.pi, 512, endpoint=False), phi + np.pi / 2, phi - np.pi / 2])
+    ref, _ = _brute_lasso(_feats(X, _circle(grid)), y, lam)
+    assert sol.objective <= ref * (1 + 1e-9)
+    assert sol.objective == pytest.approx(ref, rel=1e-3)
+
+
+def test_lasso_zero_solution_for_large_lam():
+    rng = np.random.default_rng(8)
+    X = _unit(rng, 10, 3)
+    y = rng.standard_normal(10)
+    sol = atomic(X, y, lam=10.0)  # lam > max_theta |sum_j y_j relu(theta.x_j)| / n: w = 0 is optimal
+    assert sol.n_atoms == 0
+    assert sol.objective == pytest.approx(0.5 * (y @ y) / 10, rel=1e-14)
+    assert sol.certificate < 1
+    assert np.all(sol.predict(X) == 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# bad input
+# ----------------------------------------------------------------------------------------------
+def _data():
+    rng = np.random.default_rng(9)
+    return _unit(rng, 6, 3), rng.standard_normal(6)
+
+
+def test_bad_X():
+    X, y = _data()
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        atomic(X[0], y)
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        atomic(np.where(np.eye(6, 3) > 0, np.nan, X), y)
+    with pytest.raises(ValueError, match="unit sphere"):
+        atomic(2 * X, y)
+    with pytest.raises(ValueError, match="at least 2 columns"):
+        atomic(np.ones((6, 1)), y)
+    with pytest.raises(ValueError, match="at least one row"):
+        atomic(np.empty((0, 3)), np.empty(0))
+    with pytest.raises(TypeError, match="real numeric array"):
+        atomic(X.astype(complex), y)
+
+
+def test_bad_y():
+    X, y = _data()
+    with pytest.raises(ValueError, match="one value per row of X"):
+        atomic(X, y[:-1])
+    with pytest.raises(ValueError, match="y contains NaN or inf"):
+        atomic(X, np.where(np.arange(6) == 2, np.inf, y))
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        atomic(X, y[:, None])
+
+
+def test_bad_lam_power_tol():
+    X, y = _data()
+    with pytest.raises(ValueError, match="lam must be >= 0"):
+        atomic(X, y, lam=-1e-3)
+    with pytest.raises(ValueError, match="lam must be finite"):
+        atomic(X, y, lam=np.nan)
+    with pytest.raises(ValueError, match="power must be >= 0"):
+        atomic(X, y, power=-1)
+    with pytest.raises(ValueError, match="not supported"):
+        atomic(X, y, power=0.5)
+    with pytest.raises(ValueError, match="not supported"):
+        atomic(X, y, power=0)
+    with pytest.raises(TypeError, match="power must be a real number"):
+        atomic(X, y, power="1")
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        atomic(X, y, tol=0.0)
+    with pytest.raises(ValueError, match="max_iter must be >= 1"):
+        atomic(X, y, max_iter=0)
+
+
+def test_infeasible_interpolation_is_an_error():
+    X, y = _data()
+    X[1] = X[0]
+    y[1] = y[0] + 1.0  # the same point with two different targets
+    with pytest.raises(RuntimeError, match="infeasible"):
+        atomic(X, y)
+    # the penalised problem is fine
+    sol = atomic(X, y, lam=1e-2)
+    assert sol.converged
+
+
+def test_predict_bad_input():
+    X, y = _data()
+    sol = atomic(X, y)
+    with pytest.raises(ValueError, match="X has 2 columns but d = 3"):
+        sol.predict(np.eye(2))
+    with pytest.raises(ValueError, match="out must have shape"):
+        sol.predict(X, out=np.empty(5))
+
+
+def test_module_is_importable_by_name():
+    # the package re-exports the function under the module's name; the module stays reachable
+    mod = sys.modules["spherekern.solvers.atomic"]
+    assert mod.atomic is atomic
