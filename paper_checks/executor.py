@@ -65,8 +65,17 @@ class Executor:
         pass
 
 
+#: numba / BLAS threads inside each task. Fixed (not ``cpu_count // jobs``) so that a task's floating-point
+#: operations, hence its numbers, do not depend on ``--jobs`` or the machine: parallel reductions and
+#: multi-threaded BLAS change the summation order with the thread count, and an iterative solver (the
+#: atomic column generation) can amplify last-bit differences. Parallelism comes from the worker processes.
+TASK_THREADS = 1
+_THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 class SerialExecutor(Executor):
-    """Runs tasks one after another in this process (numba uses all cores inside each task)."""
+    """Runs tasks one after another in this process, with the process's own thread settings (``--jobs 0``;
+    for debugging: its numbers can differ in the last bits from the pool's, see :data:`TASK_THREADS`)."""
 
     name = "serial"
 
@@ -78,14 +87,17 @@ class SerialExecutor(Executor):
 def _init_worker(threads: int):
     # Workers ignore Ctrl-C: the parent handles it and terminates them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ["NUMBA_NUM_THREADS"] = str(threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
-    os.environ.setdefault("MKL_NUM_THREADS", str(threads))
+    for k in _THREAD_VARS:
+        os.environ[k] = str(threads)
+    import sys
+    if "numba" in sys.modules:  # already imported by the spawn bootstrap: set it directly
+        sys.modules["numba"].set_num_threads(threads)
 
 
 class LocalPoolExecutor(Executor):
-    """``jobs`` spawned worker processes (concurrent.futures), each with ``threads`` numba threads.
+    """``jobs`` spawned worker processes (concurrent.futures), each with ``threads`` numba/BLAS threads
+    (default :data:`TASK_THREADS`; the variables are set in the environment the workers are spawned with, so
+    numpy's BLAS is single-threaded from its first import in the worker).
 
     A worker that dies (killed, segfault) breaks the pool: the tasks still pending are reported as
     failed (they are not cached, so a rerun computes them) and the rest of the run is evaluated.
@@ -95,12 +107,14 @@ class LocalPoolExecutor(Executor):
 
     def __init__(self, jobs: int, threads: int | None = None):
         self.jobs = max(1, int(jobs))
-        ncpu = os.cpu_count() or 1
-        self.threads = threads or max(1, ncpu // self.jobs)
+        self.threads = threads or TASK_THREADS
         self._pool = None
+        self._saved_env = None
 
     def run(self, tasks):
         ctx = mp.get_context("spawn")
+        self._saved_env = {k: os.environ.get(k) for k in _THREAD_VARS}
+        os.environ.update({k: str(self.threads) for k in _THREAD_VARS})  # inherited by the spawned workers
         self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
                                          initializer=_init_worker, initargs=(self.threads,))
         futures = {}
@@ -122,6 +136,13 @@ class LocalPoolExecutor(Executor):
 
     def close(self, cancel: bool = False):
         pool, self._pool = self._pool, None
+        saved, self._saved_env = self._saved_env, None
+        if saved is not None:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         if pool is None:
             return
         if cancel:
@@ -144,4 +165,4 @@ def make_executor(jobs: int, scheduler: str | None = None) -> Executor:
     if scheduler:
         from .dask_executor import DaskExecutor
         return DaskExecutor(scheduler, jobs=jobs)
-    return SerialExecutor() if jobs <= 1 else LocalPoolExecutor(jobs)
+    return SerialExecutor() if jobs <= 0 else LocalPoolExecutor(jobs)

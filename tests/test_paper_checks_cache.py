@@ -76,3 +76,20 @@ def test_serial_and_pool_executors_give_the_same_results(tmp_path, monkeypatch):
         assert ser[i].ok == pool[i].ok == (i != 3)
         assert ser[i].result == pool[i].result
     assert "boom" in ser[3].error and "boom" in pool[3].error
+
+
+def test_pool_workers_are_single_threaded_whatever_jobs(tmp_path, monkeypatch):
+    # the numbers must not depend on --jobs: every task sees one numba / BLAS thread
+    from paper_checks.executor import TASK_THREADS
+    mod = tmp_path / "pc_threads.py"
+    mod.write_text("import os\nimport numba\n"
+                   "def compute(p):\n    return {'numba': numba.get_num_threads(),\n"
+                   "            'blas': os.environ.get('OPENBLAS_NUM_THREADS'), 'omp': os.environ.get('OMP_NUM_THREADS')}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = os.environ.get("OPENBLAS_NUM_THREADS")
+    for jobs in (1, 2):
+        outs = dict(LocalPoolExecutor(jobs).run([Task("pc_threads", {"x": x}) for x in range(2)]))
+        for o in outs.values():
+            assert o.ok, o.error
+            assert o.result == {"numba": TASK_THREADS, "blas": str(TASK_THREADS), "omp": str(TASK_THREADS)}
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == before  # the parent's environment is restored
