@@ -140,9 +140,9 @@ def compute(p):
             "t_data": t1 - t0, "t_fit": t2 - t1, **extra, **info}
 
 
-#: seconds of one atomic solve at n = 128 by d, measured on the shared 2-core machine (quick-mode runs);
+#: seconds of one single-threaded atomic solve at n = 128 by d, measured on the shared 2-core machine;
 #: the solve time grows roughly like n^3. Used only for scheduling and the ETA.
-_ATOMIC_S128 = {2: 3.0, 3: 15.0, 4: 60.0, 5: 160.0}
+_ATOMIC_S128 = {2: 1.0, 3: 4.5, 4: 10.0, 5: 19.0}
 
 
 def cost(p):

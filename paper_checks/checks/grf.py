@@ -33,7 +33,7 @@ DIMS = (3, 5)
 NS_FULL = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 GRID = {  # n values per regime (quick: the atomic solver's cost limits the feature curves, see constant.py)
     "quick": dict(ns={"lazy": (16, 32, 64, 128, 256, 512), "feature": (16, 32, 64, 128)}, seeds=3, n_test=1500,
-                  feature_cap={5: 64}),
+                  feature_cap={5: 64}),  # d = 5, n = 128 on the smooth field: ~135 s per atomic solve
     "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL}, seeds=10, n_test=4000, feature_cap={}),
 }
 
