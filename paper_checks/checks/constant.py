@@ -8,7 +8,7 @@ Predictions: `theory.beta(d, inf, regime)`, i.e. 2d/(d-1) (lazy) and (d+2)/(d-1)
 Slopes fitted over the upper half of the n range on the log scale; bootstrap over seeds.
 The ordering claim uses the paired ratio mean(err_feature)/mean(err_lazy) at the largest n run in both
 regimes; it passes if the lower end of its 95% bootstrap interval is above 1. In quick mode the feature
-curves stop at n = 256 (d = 5: 128) because of the atomic solver's cost, the lazy ones at 512.
+curves stop at n = 128 (d = 5: 64) because of the atomic solver's cost, the lazy ones at 512.
 """
 from __future__ import annotations
 
@@ -26,11 +26,11 @@ version = "1"
 DIMS = (2, 3, 5)
 NS_FULL = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 #: n values per regime. Quick mode: the atomic solver's cost (one thread, shared 2-core machine: d = 3,
-#: n = 256: 33 s; d = 5, n = 128: 19 s; roughly n^3) limits the feature curves to n <= 256 (d = 5: 128) within
-#: the 10-minute budget; the lazy ones go to 512.
+#: n = 256: 33 s unloaded, 60-130 s when the machine is busy; d = 5, n = 128: 19 s; roughly n^3) limits the
+#: feature curves to n <= 128 (d = 5: 64) within the 10-minute budget; the lazy ones go to 512.
 GRID = {
-    "quick": dict(ns={"lazy": (8, 16, 32, 64, 128, 256, 512), "feature": (8, 16, 32, 64, 128, 256)}, seeds=3,
-                  n_test=2000, feature_cap={5: 128}),
+    "quick": dict(ns={"lazy": (8, 16, 32, 64, 128, 256, 512), "feature": (8, 16, 32, 64, 128)}, seeds=3,
+                  n_test=2000, feature_cap={5: 64}),
     "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL}, seeds=10, n_test=8000, feature_cap={}),
 }
 
