@@ -3,8 +3,10 @@
 ``python -m paper_checks --scheduler tcp://host:8786`` submits every task of the grid to a running scheduler
 (``--scheduler /path/scheduler.json`` reads a scheduler file, as written by ``dask scheduler
 --scheduler-file``); ``--scheduler local-cluster`` starts a :class:`distributed.LocalCluster` on this machine
-(``--jobs`` worker processes, default all cores, each running one task at a time with ``cores // jobs``
-numba threads, like :class:`~paper_checks.executor.LocalPoolExecutor`). Needs the optional extra
+(``--jobs`` worker processes, default all cores, each running one task at a time with
+:data:`~paper_checks.executor.TASK_THREADS` numba threads, like :class:`~paper_checks.executor.LocalPoolExecutor`,
+so the numbers do not depend on the executor; start remote workers with ``NUMBA_NUM_THREADS=1
+OMP_NUM_THREADS=1`` for the same guarantee). Needs the optional extra
 ``pip install 'spherekern[distributed]'``; the workers need ``spherekern`` (with ``paper_checks``) installed
 and the check modules importable.
 
@@ -37,7 +39,7 @@ import warnings
 from pathlib import Path
 
 from .api import canonical_json
-from .executor import Executor, ExecutorError, Outcome, Task, execute
+from .executor import TASK_THREADS, Executor, ExecutorError, Outcome, Task, execute
 
 #: ``--scheduler`` value that starts a LocalCluster on this machine.
 LOCAL_CLUSTER = "local-cluster"
@@ -177,7 +179,8 @@ class DaskExecutor(Executor):
         Worker processes of the local cluster (default ``os.cpu_count()``); ignored for a remote scheduler,
         whose workers decide the parallelism.
     threads : int, optional
-        numba/BLAS threads per local-cluster worker (default ``cpu_count // jobs``).
+        numba/BLAS threads per local-cluster worker (default :data:`~paper_checks.executor.TASK_THREADS`,
+        so results are identical to the local pool's).
     connect_timeout, wait_workers : float, optional
         Seconds to wait for the scheduler, and for a first worker (defaults :data:`CONNECT_TIMEOUT`,
         :data:`WAIT_WORKERS`, overridable by the environment variables ``PAPER_CHECKS_DASK_TIMEOUT``,
@@ -196,7 +199,7 @@ class DaskExecutor(Executor):
         self.local = self.scheduler == LOCAL_CLUSTER
         ncpu = os.cpu_count() or 1
         self.jobs = max(1, int(jobs)) if jobs else ncpu
-        self.threads = threads or max(1, ncpu // self.jobs)
+        self.threads = threads or TASK_THREADS
         self.connect_timeout = (connect_timeout if connect_timeout is not None
                                 else _env_float("PAPER_CHECKS_DASK_TIMEOUT", CONNECT_TIMEOUT))
         self.wait_workers = (wait_workers if wait_workers is not None
