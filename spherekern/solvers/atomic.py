@@ -57,14 +57,19 @@ import warnings
 import numba as nb
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import solve_triangular
 from scipy.optimize import linprog
 
 from .._validate import as_array, as_points, as_rng, check_int, check_real
 
 __all__ = ["atomic", "AtomicSolution"]
 
-#: HiGHS tolerances of the master LP (primal: interpolation residual; dual: |eta| at LP columns).
-_LP_TOL = 1e-10
+#: HiGHS tolerances of the master LP (primal: interpolation residual, polished afterwards by a solve on the
+#: support; dual: |eta| at LP columns). Tighter values make HiGHS stall on the ill-conditioned LPs of
+#: interpolation with n ~ 10^2..10^3 points.
+_LP_TOL = 1e-7
+#: HiGHS tolerances of the restricted lasso QP (its support and signs are then polished to exact KKT).
+_QP_TOL = 1e-9
 #: Directions closer than this (Euclidean) are treated as the same column.
 _DUP_TOL = 1e-10
 #: |theta . x_j| below this puts theta on the hyperplane of x_j (cell boundary) in the cell walk.
@@ -717,8 +722,10 @@ class _Master:
 
     def _build(self):
         H = _hcore._Highs()
-        for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1),
-                     ("primal_feasibility_tolerance", _LP_TOL), ("dual_feasibility_tolerance", _LP_TOL)):
+        t = _LP_TOL if self.lam == 0 else _QP_TOL
+        # threads=1: HiGHS's worker threads spin-wait, which stalls badly on a busy 2-core machine
+        for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1), ("threads", 1),
+                     ("primal_feasibility_tolerance", t), ("dual_feasibility_tolerance", t)):
             H.setOptionValue(k, v)
         n = self.n
         H.addRows(n, self.y, self.y, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0))
@@ -840,21 +847,19 @@ class _Master:
 
 
 def _reduce_support(A_S, w_S):
-    """Carathéodory reduction: make the support columns linearly independent without changing
-    A_S w_S and without increasing sum |w| (moves along null vectors). Returns a boolean keep-mask
-    and the new weights."""
+    """Carathéodory reduction: make the support columns linearly independent (so at most n of them)
+    without changing A_S w_S and without increasing sum |w| (moves along null vectors of A_S).
+    Only called when the support has more columns than rows. Returns a boolean keep-mask and the
+    new weights; the input is returned unchanged if a step would change the fit."""
     w = w_S.copy()
     keep = w != 0
-    while keep.sum() > 0:
+    fit = A_S @ w
+    scale = np.abs(A_S).max() * np.abs(w).sum() + 1e-300
+    while keep.sum() > A_S.shape[0]:
         idx = np.flatnonzero(keep)
-        M = A_S[:, idx]
-        _, sv, Vt = np.linalg.svd(M, full_matrices=True)
-        rank = int(np.sum(sv > sv[0] * 1e-11)) if sv.size else 0
-        if rank == idx.size:
-            break
-        z = Vt[-1]
-        sg = np.sign(w[idx])
-        if sg @ z > 0:
+        _, _, Vt = np.linalg.svd(A_S[:, idx], full_matrices=True)
+        z = Vt[-1]  # an exact null vector: more columns than rows
+        if np.sign(w[idx]) @ z > 0:
             z = -z
         mask = w[idx] * z < 0
         if not np.any(mask):
@@ -866,7 +871,20 @@ def _reduce_support(A_S, w_S):
         w[idx[np.flatnonzero(mask)[i]]] = 0.0
         keep = w != 0
     w[~keep] = 0.0
+    if np.max(np.abs(A_S @ w - fit), initial=0.0) > 1e-12 * scale:
+        return w_S != 0, w_S.copy()
     return keep, w
+
+
+def _kkt_solve(AS, y, c):
+    """w with A_S^T (y - A_S w) = c, by a QR of A_S (full column rank required; None otherwise)."""
+    Q, R = np.linalg.qr(AS)
+    dg = np.abs(np.diag(R))
+    if dg.size == 0 or dg.min() <= 1e-13 * dg.max():
+        return None
+    # R^T R w = A^T y - c  ->  R w = Q^T y - R^{-T} c
+    u = solve_triangular(R, c, trans="T")
+    return solve_triangular(R, Q.T @ y - u)
 
 
 def _polish_lasso(At, y, nlam, w, tol, max_steps=200):
@@ -881,7 +899,7 @@ def _polish_lasso(At, y, nlam, w, tol, max_steps=200):
     if np.any(cur):
         cur[np.abs(cur) <= 1e-12 * np.abs(cur).max()] = 0.0
     S0 = np.flatnonzero(cur)
-    if S0.size:  # independent support columns first (same fit, L1 not increased)
+    if S0.size > n:  # at most n support columns first (same fit, L1 not increased)
         keep, cur[S0] = _reduce_support(At[S0].T, cur[S0])
     S = list(np.flatnonzero(cur))
     sgn = {k: np.sign(cur[k]) for k in S}
@@ -890,11 +908,11 @@ def _polish_lasso(At, y, nlam, w, tol, max_steps=200):
             Sa = np.array(S)
             AS = At[Sa].T
             s_vec = np.array([sgn[k] for k in S])
-            try:
-                L = np.linalg.cholesky(AS.T @ AS)
-            except np.linalg.LinAlgError:
+            if len(S) > n:
                 return False
-            target = np.linalg.solve(L.T, np.linalg.solve(L, AS.T @ y - nlam * s_vec))
+            target = _kkt_solve(AS, y, nlam * s_vec)  # QR, not normal equations: nearly collinear atoms
+            if target is None:
+                return False
             old = cur[Sa]
             bad = np.sign(target) != s_vec
             if np.any(bad):
@@ -945,7 +963,7 @@ def _solve_lasso(At, y, lam, w0, tol, descent=True):
     for _ in range(3):
         if _polish_lasso(At, y, nlam, w, tol):
             break
-        _cd_lasso(At, y, nlam, w, y - At.T @ w, colsq, 20000, 1e-13)
+        _cd_lasso(At, y, nlam, w, y - At.T @ w, colsq, 2000, 1e-13)
     return w, y - At.T @ w
 
 
@@ -1109,6 +1127,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     n_starts = max(64, n) if n_starts is None else check_int(n_starts, "n_starts", 0)
     big_m = check_real(big_m, "big_m", minimum=0.0, strict=True)
     rng = as_rng(rng)
+    n_add_max = max(2 * n, 32)  # new columns per round
 
     # normalise the rows exactly (they are unit to SPHERE_TOL): the kernels assume unit vectors
     X = X / np.linalg.norm(X, axis=1, keepdims=True)
@@ -1118,9 +1137,9 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         Z = rng.standard_normal((m, d))
         return Z / np.linalg.norm(Z, axis=1, keepdims=True)
 
-    # columns: directions theta (K, d), signs sg (K,), rows At = sg * relu(theta . x)^a (K, n)
-    theta0 = np.concatenate([X, rand_dirs(n)])
-    theta0 = theta0[_distinct(theta0, None)]
+    # columns: directions theta (K, d), signs sg (K,), rows At = sg * relu(theta . x)^a (K, n);
+    # initially theta = the training points, both signs (random extra directions only slow the first LPs)
+    theta0 = X[_distinct(X, None)]
     theta = np.concatenate([theta0, theta0])
     sg = np.concatenate([np.ones(theta0.shape[0]), -np.ones(theta0.shape[0])])
     At = _features(theta, X, power) * sg[:, None]
@@ -1133,6 +1152,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     p = np.zeros(n)
     slack = None
     last_found = np.empty((0, d))
+    age = np.zeros(theta.shape[0], np.int64)  # rounds since a column was last in the support
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()
         K = theta.shape[0]
@@ -1148,8 +1168,8 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         starts = None
         if d2data is None:  # pricing starts: current atoms, training points, last maxima, random points
             starts = np.ascontiguousarray(np.concatenate([theta[supp], X, last_found, rand_dirs(n_starts)]))
-        th, ev = _price(X, p, power, starts, d2data, 60)
         col_eta = At @ p  # sigma_k eta(theta_k) for the current columns
+        th, ev = _price(X, p, power, starts, d2data, 60)
         a_ev = np.abs(ev)
         cert = max(float(a_ev.max()) if a_ev.size else 0.0, float(np.abs(col_eta).max()) if K else 0.0)
         t2 = time.perf_counter()
@@ -1164,7 +1184,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
                 m_new, m_old = news == sgn, sg == sgn
                 if m_new.any():
                     keep[m_new] = _distinct(newt[m_new], theta[m_old])
-            newt, news = newt[keep][:max(n, 16)], news[keep][:max(n, 16)]
+            newt, news = newt[keep][:n_add_max], news[keep][:n_add_max]
             n_added = newt.shape[0]
             if n_added:
                 newA = _features(newt, X, power) * news[:, None]
@@ -1172,6 +1192,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
                 sg = np.concatenate([sg, news])
                 At = np.concatenate([At, newA])
                 w = np.concatenate([w, np.zeros(n_added)])
+                age = np.concatenate([age, np.zeros(n_added, np.int64)])
                 master.add(newA)
         last_found = th[a_ev > 1 - 1e-3][:n] if d2data is None else last_found
         history.append(dict(iteration=it, n_columns=K, lp_rows=n, lp_cols=master.n_cols - n_added,
@@ -1185,18 +1206,19 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
             break
         if n_added == 0:
             break
-        # keep the master problem small: drop unused columns far from entering (sigma_k eta_k < 1/2)
+        # keep the master problem small: drop columns unused for many rounds and far from entering
+        age[:K] = np.where(w[:K] != 0, 0, age[:K] + 1)
         K = theta.shape[0]
-        cap = max(8 * n, 1024)
+        cap = max(16 * n, 2048)
         if K > cap:
-            keep = np.ones(K, bool)
             old = np.arange(K - n_added)
-            drop = old[(w[old] == 0) & (col_eta[old] < 0.5)]
-            score = col_eta[drop]
-            drop = drop[np.argsort(score, kind="stable")][:K - cap // 2]
-            keep[drop] = False
-            theta, sg, At, w = theta[keep], sg[keep], At[keep], w[keep]
-            master.delete(keep)
+            drop = old[(age[old] >= 10) & (col_eta[old] < 0.5)]
+            drop = drop[np.argsort(col_eta[drop], kind="stable")][:K - cap // 2]
+            if drop.size:
+                keep = np.ones(K, bool)
+                keep[drop] = False
+                theta, sg, At, w, age = theta[keep], sg[keep], At[keep], w[keep], age[keep]
+                master.delete(keep)
 
     if lam == 0.0 and master.elastic and np.max(np.abs(slack)) > 1e-8 * max(1.0, np.abs(y).max()):
         raise RuntimeError(
@@ -1207,10 +1229,12 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     # final atoms: support, exact merge of same-cell atoms (power 1), independent support, polished weights
     supp = np.flatnonzero(w)
     dirs, wts = theta[supp], w[supp]
+    n_before = dirs.shape[0]
     if power == 1.0:
         dirs, wts = _merge_same_cell(dirs, wts, X)
+    merged = dirs.shape[0] < n_before
     A_S = _features(dirs, X, power).T
-    keep, wts = _reduce_support(A_S, wts) if dirs.shape[0] else (np.zeros(0, bool), wts)
+    keep, wts = _reduce_support(A_S, wts) if dirs.shape[0] > n else (np.ones(dirs.shape[0], bool), wts)
     dirs, wts, A_S = dirs[keep], wts[keep], A_S[:, keep]
     if lam == 0.0:
         if dirs.shape[0]:
@@ -1221,6 +1245,21 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         obj = float(np.abs(wts).sum())
         dual_obj = float(y @ p) / max(1.0, cert)
     else:
+        if merged and dirs.shape[0]:
+            # merged atoms: exact lasso weights on the final atoms and the certificate of the new duals;
+            # kept only if still certified (else the unmerged, certified solution is returned)
+            w2, r2 = _solve_lasso(np.ascontiguousarray(A_S.T), y, lam, wts, tol, descent=False)
+            nz = w2 != 0
+            p2 = r2 / (n * lam)
+            starts = None if d2data is not None else np.ascontiguousarray(
+                np.concatenate([dirs[nz], X, rand_dirs(n_starts)]))
+            th, ev = _price(X, p2, power, starts, d2data, 60)
+            cert2 = max(float(np.abs(ev).max()), float(np.abs(A_S[:, nz].T @ p2).max(initial=0.0)))
+            if cert2 <= max(1 + tol, cert):
+                dirs, wts, A_S, p, cert = dirs[nz], w2[nz], A_S[:, nz], p2, cert2
+            else:
+                dirs, wts = theta[supp], w[supp]
+                A_S = _features(dirs, X, power).T
         r = y - (A_S @ wts if dirs.shape[0] else 0.0)
         obj = float(0.5 * (r @ r) / n + lam * np.abs(wts).sum())
         u = r / max(1.0, cert)
