@@ -1,0 +1,91 @@
+"""Atomic (minimum total-variation) solver: column generation vs the brute-force HiGHS LP.
+
+Groups (naming read by bench/report.py):
+
+* ``atomic_n256_d3``: n = 256 points on S^2, target a wide |.| teacher (1000 neurons, smooth enough to be
+  representative of paper_checks); ``__project`` is ``spherekern.solvers.atomic`` (continuous atom positions,
+  certified optimum), ``__highs`` the brute force a user would write: the same LP restricted to 40 n random
+  directions, ``scipy.optimize.linprog(method="highs-ds")`` (one round: it takes minutes).
+  ``extra_info`` holds both objectives (the project's is lower: it optimises the positions).
+* ``atomic_n1024_d5``: the project alone (issue target: at most 2 minutes on 2 cores).
+
+The scaling of time with n (d = 3, n = 2^6..2^10, fitted exponent) is measured once by
+``python -m bench.bench_atomic scaling`` (not part of ``make bench``: it takes several minutes).
+"""
+import sys
+import time
+
+import numpy as np
+from scipy.optimize import linprog
+
+from spherekern.solvers import atomic
+
+
+def _problem(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    T = rng.standard_normal((1000, d))
+    T /= np.linalg.norm(T, axis=1, keepdims=True)
+    y = np.abs(X @ T.T) @ rng.choice([-1.0, 1.0], 1000) / np.sqrt(1000)
+    return X, y, rng
+
+
+def _brute_force(X, y, directions):
+    A = np.maximum(X @ directions.T, 0.0)
+    res = linprog(np.ones(2 * len(directions)), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None),
+                  method="highs-ds")
+    assert res.status == 0, res.message
+    return res
+
+
+def _warm_up():
+    X, y, _ = _problem(24, 3)
+    atomic(X, y)
+
+
+def test_atomic_n256_d3__project(benchmark):
+    X, y, _ = _problem(256, 3)
+    _warm_up()
+    benchmark.group = "atomic_n256_d3"
+    sol = benchmark.pedantic(atomic, args=(X, y), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms, certificate=sol.certificate,
+                                rounds=len(sol.history), converged=sol.converged)
+    assert sol.converged and sol.n_atoms <= 256
+
+
+def test_atomic_n256_d3__highs(benchmark):
+    X, y, rng = _problem(256, 3)
+    D = rng.standard_normal((40 * 256, 3))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    benchmark.group = "atomic_n256_d3"
+    res = benchmark.pedantic(_brute_force, args=(X, y, D), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(objective=float(res.fun), directions=len(D))
+
+
+def test_atomic_n1024_d5__project(benchmark):
+    X, y, _ = _problem(1024, 5)
+    _warm_up()
+    benchmark.group = "atomic_n1024_d5"
+    sol = benchmark.pedantic(atomic, args=(X, y), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms, certificate=sol.certificate,
+                                rounds=len(sol.history), converged=sol.converged)
+    assert sol.n_atoms <= 1024
+
+
+def _scaling(d=3, ns=(64, 128, 256, 512, 1024)):
+    _warm_up()
+    times = []
+    for n in ns:
+        X, y, _ = _problem(n, d)
+        t = time.perf_counter()
+        sol = atomic(X, y)
+        times.append(time.perf_counter() - t)
+        print(f"n={n:5d} d={d}  {times[-1]:8.2f} s  rounds={len(sol.history):3d}  n_atoms={sol.n_atoms:5d}  "
+              f"certificate={sol.certificate:.9f}", flush=True)
+    slope = np.polyfit(np.log(ns), np.log(times), 1)[0]
+    print(f"fitted exponent: time ~ n^{slope:.2f}")
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "scaling":
+    _scaling()
