@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import _cuda, config
-from .targets import _GAMMA, _M1, _M2, _S11, _S27, _S30, _S31, _TWO_M53, _TWO_PI, _power_mode
+from .targets import _GAMMA, _M1, _M2, _S11, _S27, _S30, _S31, _TWO_M53, _TWO_PI, _phi, _power_mode
 
 __all__ = ["teacher_eval", "NEURON_BLOCK"]
 
@@ -82,22 +82,8 @@ def _build(cuda_module):
                 theta[b, j] = 0.0
         signs[b] = 1.0 if u01(key, base + 2 * P) < 0.5 else -1.0
 
-    @cuda.jit(device=True, inline=True)
-    def phi(z, relu, pmode, ia, a):
-        v = max(z, 0.0) if relu else abs(z)
-        if pmode == 1 or pmode == 2:
-            if ia == 0:
-                p = 1.0 if (v > 0.0 or not relu) else 0.0
-            else:
-                p = v
-                for _ in range(ia - 1):
-                    p *= v
-            if pmode == 2:
-                p *= math.sqrt(v)
-            return p
-        if v == 0.0:
-            return 0.0
-        return math.pow(v, a)
+    # the same scalar activation as the CPU kernel, compiled for the device (written once, in targets.py)
+    phi = cuda.jit(device=True, inline=True)(_phi.py_func)
 
     @cuda.jit
     def eval_kernel(X, theta, signs, B, relu, pmode, ia, a, out):
