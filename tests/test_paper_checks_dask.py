@@ -179,19 +179,30 @@ def test_priorities_and_memory_reach_the_scheduler(dask_env):
     params = [dict(p, check="dask_pc", base_seed=0) for p in mod.runs("quick")]
     random.Random(1).shuffle(params)
     tasks = [Task("pc_dask_check", p) for p in params]
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    class Record(SchedulerPlugin):
+        # what the scheduler holds for each task when it first becomes runnable (before it can finish and be
+        # forgotten, whatever the machine's speed)
+        def __init__(self, scheduler):
+            self.scheduler = scheduler
+            self.seen = {}
+
+        def transition(self, key, start, finish, *args, **kwargs):
+            ts = self.scheduler.tasks.get(key)
+            if ts is not None and str(key).startswith("paper_checks-") and key not in self.seen:
+                self.seen[key] = (ts.priority, dict(ts.resource_restrictions or {}))
+
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
                       resources={"MEM": 1e9}) as cluster:
+        rec = Record(cluster.scheduler)
+        cluster.scheduler.add_plugin(rec)
         ex = DaskExecutor(cluster.scheduler_address, connect_timeout=10, wait_workers=10)
-        seen_by_scheduler = None
         order = []
-        with Client(cluster, set_as_default=False) as probe:
-            for i, out in ex.run(tasks):
-                assert out.ok, out.error
-                order.append(tasks[i].params["n"])
-                if seen_by_scheduler is None:
-                    seen_by_scheduler = probe.run_on_scheduler(lambda dask_scheduler: {
-                        k: (ts.priority, dict(ts.resource_restrictions or {}))
-                        for k, ts in dask_scheduler.tasks.items() if str(k).startswith("paper_checks-")})
+        for i, out in ex.run(tasks):
+            assert out.ok, out.error
+            order.append(tasks[i].params["n"])
+        seen_by_scheduler = dict(rec.seen)
     assert order == sorted(order, reverse=True), order   # largest first
     assert ex.warnings == []
     by_key = {k: (p, r, tasks[i].params["n"]) for k, p, r, i in ex.submitted}
@@ -200,8 +211,8 @@ def test_priorities_and_memory_reach_the_scheduler(dask_env):
         n = tasks[i].params["n"]
         assert r == {"MEM": 1e6 * n}
         assert p == 1 + sum((t.params["n"], -j) < (n, -i) for j, t in enumerate(tasks))
-    # the scheduler holds the tasks not yet finished: their MEM and priority are what was submitted
-    assert len(seen_by_scheduler) >= 10
+    # every task reached the scheduler with the MEM and priority that were submitted
+    assert set(seen_by_scheduler) == set(by_key)
     for k, (ts_prio, ts_res) in seen_by_scheduler.items():
         prio, res, _ = by_key[k]
         assert ts_res == res
