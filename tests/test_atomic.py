@@ -337,3 +337,75 @@ def test_module_is_importable_by_name():
     # the package re-exports the function under the module's name; the module stays reachable
     mod = sys.modules["spherekern.solvers.atomic"]
     assert mod.atomic is atomic
+
+
+# ----------------------------------------------------------------------------------------------
+# method="ipm": interior-point master + purification (checked against the HiGHS simplex path and brute force)
+# ----------------------------------------------------------------------------------------------
+def test_ipm_lp_against_highs_linprog():
+    from spherekern.solvers._ipm import lp_ipm
+
+    rng = np.random.default_rng(11)
+    n, d, m = 40, 3, 400
+    X = _unit(rng, n, d)
+    y = rng.standard_normal(n)
+    A = _feats(X, _unit(rng, m, d))
+    At = np.concatenate([A.T, -A.T])
+    r = lp_ipm(At, y, gap_tol=1e-9)
+    ref = linprog(np.ones(2 * m), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None), method="highs")
+    assert r.status == "optimal"
+    assert r.primal == pytest.approx(ref.fun, rel=1e-7)
+    assert r.dual == pytest.approx(ref.fun, rel=1e-7)
+    assert np.all(r.z >= 0) and r.res_primal <= 1e-7
+    assert np.all(At @ r.p <= 1 + 1e-9)  # dual feasible
+
+
+def test_caratheodory_keeps_fit_and_never_increases_l1():
+    from spherekern.solvers.atomic import _caratheodory
+
+    rng = np.random.default_rng(12)
+    for n, m, rank in [(8, 30, 8), (20, 60, 12), (15, 15, 15)]:
+        M = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, m))
+        w = rng.standard_normal(m)
+        keep, w2 = _caratheodory(M, w)
+        assert np.all(w2[~keep] == 0) and np.all(w2[keep] != 0)
+        assert keep.sum() == np.linalg.matrix_rank(M[:, keep]) <= rank  # independent columns
+        assert np.allclose(M @ w2, M @ w, atol=1e-10 * np.abs(M @ w).max())
+        assert np.abs(w2).sum() <= np.abs(w).sum() * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("d,n", [(2, 30), (3, 48), (5, 40)])
+def test_ipm_method_matches_simplex_and_bruteforce(d, n):
+    rng = np.random.default_rng(100 + d)
+    X = _unit(rng, n, d)
+    y = np.abs(X @ _unit(rng, 30, d).T).sum(1) - 10
+    if d == 2:  # the continuous optimum is on a fine angular grid plus the cell boundaries
+        phi = np.arctan2(X[:, 1], X[:, 0])
+        ref = _brute_lp(X, y, _circle(np.concatenate([np.linspace(0, 2 * np.pi, 2 ** 14, endpoint=False),
+                                                     phi + np.pi / 2, phi - np.pi / 2])))
+    else:
+        ref = atomic(X, y).objective  # HiGHS simplex master, tol 1e-7
+    sol = atomic(X, y, method="ipm", tol=1e-5)
+    assert sol.converged and sol.n_atoms <= n
+    assert np.max(np.abs(sol.predict(X) - y)) <= 1e-8 * np.abs(y).max()
+    assert sol.objective == pytest.approx(np.abs(sol.weights).sum(), rel=1e-12)
+    assert sol.objective == pytest.approx(ref, rel=2e-5)
+    assert sol.objective <= _brute_lp(X, y, _unit(rng, 40 * n, d))
+    # its certificate, re-checked by dense sampling: a valid lower bound y.p / max|eta| within the gap
+    sampled = _sampled_max_eta(X, sol.dual, 1.0, 200_000, rng)
+    assert sampled <= sol.certificate + 1e-9 and sol.certificate <= 1 + 1e-5
+    assert (y @ sol.dual) / max(1.0, sampled) >= sol.objective * (1 - 5e-5)
+    assert sol.history[-1]["vertex"]
+
+
+def test_ipm_method_bad_input():
+    X, y = _data()
+    with pytest.raises(ValueError, match="tol must be >= 1e-05 with method='ipm'"):
+        atomic(X, y, method="ipm", tol=1e-7)
+    with pytest.raises(ValueError, match="method must be 'ipm' or 'simplex'"):
+        atomic(X, y, method="newton")
+    X2, y2 = X.copy(), y.copy()
+    X2[1] = X2[0]
+    y2[1] = y2[0] + 1.0
+    with pytest.raises(RuntimeError, match="infeasible: rows 0 and 1"):
+        atomic(X2, y2, method="ipm", tol=1e-5)

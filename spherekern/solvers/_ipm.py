@@ -1,0 +1,153 @@
+"""Dense primal-dual interior-point method for the restricted master LP of :func:`spherekern.solvers.atomic`.
+
+Solves the standard-form LP with all costs equal to one (the total-variation master problem, columns
+already multiplied by their sign)
+
+    min  1.z   s.t.  A z = y,  z >= 0           (primal, A = At.T of shape (n, K))
+    max  y.p   s.t.  A^T p <= 1                  (dual, slack s = 1 - A^T p >= 0)
+
+by Mehrotra's predictor-corrector method on the normal equations ``A diag(z/s) A^T dp = rhs``. The
+matrix ``A diag(z/s) A^T`` is formed with one BLAS ``syrk``-like product and factorised by Cholesky
+(LAPACK), so one iteration costs ``n^2 K + n^3/3`` flops with no Python loop over columns; for the
+dense, ill-conditioned LPs of interpolation this is one to two orders of magnitude faster per solve
+than a sparse simplex code, and it needs 15-30 iterations whatever the number of columns.
+
+The point returned is interior (not a vertex): its duals ``p`` lie near the analytic centre of the
+optimal dual face, which is what the pricing step of column generation wants (well-centred duals give
+stable new columns, Gondzio et al. 2013, "New developments in the primal-dual column generation
+technique", EJOR 224). The vertex solution (at most n atoms) is produced afterwards by the simplex.
+
+Reference: S. Mehrotra, "On the implementation of a primal-dual interior point method", SIAM J. Optim. 2
+(1992); J. Nocedal, S. Wright, *Numerical Optimization*, 2nd ed., Algorithm 14.3.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+
+__all__ = ["lp_ipm", "IPMResult"]
+
+
+class IPMResult:
+    """Primal ``z`` (K,), dual ``p`` (n,), reduced costs ``s = 1 - A^T p`` (K,), primal objective ``1.z``,
+    dual objective ``y.p``, relative residuals and gap, iterations, and ``status`` ("optimal" when the
+    requested relative gap and feasibility were reached, "stalled" otherwise)."""
+
+    __slots__ = ("z", "p", "s", "primal", "dual", "gap", "res_primal", "res_dual", "iterations", "status")
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+
+def _normal_matrix(At, dvec, out):
+    """out = A diag(dvec) A^T = At^T diag(dvec) At (n, n), one BLAS product."""
+    B = At * np.sqrt(dvec)[:, None]
+    np.matmul(B.T, B, out=out)
+    return out
+
+
+def _chol_solve(M, rhs_list, reg):
+    """Cholesky of M (+ reg * mean diag, increased until it succeeds); returns the solutions."""
+    n = M.shape[0]
+    scale = float(np.mean(np.diag(M))) or 1.0
+    eps = reg
+    for _ in range(12):
+        try:
+            F = sla.cho_factor(M + (eps * scale) * np.eye(n), lower=True, check_finite=False)
+            return [sla.cho_solve(F, r, check_finite=False) for r in rhs_list]
+        except np.linalg.LinAlgError:
+            eps = max(eps * 100.0, 1e-14)
+    raise np.linalg.LinAlgError("normal equations of the interior-point master LP are not positive definite")
+
+
+def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, max_iter=60) -> IPMResult:
+    """Solve ``min 1.z s.t. At.T z = y, z >= 0`` (At: (K, n) signed columns as rows) by Mehrotra's method.
+
+    Stops when the relative primal residual ``|A z - y| / (1 + |y|)`` and dual residual are below
+    ``feas_tol`` and the relative gap ``(1.z - y.p) / (1 + |1.z|)`` is below ``gap_tol``.
+    """
+    At = np.ascontiguousarray(At, dtype=np.float64)
+    K, n = At.shape
+    y = np.asarray(y, dtype=np.float64)
+    ny = 1.0 + float(np.linalg.norm(y))
+    M = np.empty((n, n))
+    # Mehrotra's starting point: least-norm primal, least-squares dual, shifted positive
+    _normal_matrix(At, np.ones(K), M)
+    z_ls, p = _chol_solve(M, [y, At.sum(0)], 1e-12)
+    z = At @ z_ls
+    s = 1.0 - At @ p
+    dz = max(-1.5 * z.min(), 0.0)
+    ds = max(-1.5 * s.min(), 0.0)
+    z = z + dz
+    s = s + ds
+    zs = z @ s
+    z = z + 0.5 * zs / s.sum()
+    s = s + 0.5 * zs / z.sum()
+    status = "stalled"
+    it = 0
+    for it in range(1, max_iter + 1):
+        rp = y - At.T @ z
+        rd = 1.0 - At @ p - s
+        mu = (z @ s) / K
+        pobj, dobj = float(z.sum()), float(y @ p)
+        gap = (pobj - dobj) / (1.0 + abs(pobj))
+        res_p = float(np.linalg.norm(rp)) / ny
+        res_d = float(np.linalg.norm(rd)) / np.sqrt(K)
+        if res_p <= feas_tol and res_d <= feas_tol and abs(gap) <= gap_tol:
+            status = "optimal"
+            break
+        if mu <= 1e-15 * (1.0 + abs(pobj)) / K:  # converged as far as the normal equations allow
+            break
+        D = z / s
+        _normal_matrix(At, D, M)
+
+        def direction(rc, sol_fn):
+            # A D A^T dp = rp + A (D rd - rc / s);  ds = rd - A^T dp;  dz = (rc - z ds) / s
+            rhs = rp + At.T @ (D * rd - rc / s)
+            dp = sol_fn(rhs)
+            ds_ = rd - At @ dp
+            dz_ = (rc - z * ds_) / s
+            return dz_, dp, ds_
+
+        scale = float(np.mean(np.diag(M))) or 1.0
+        reg = 1e-13
+        while True:
+            try:
+                F = sla.cho_factor(M + (reg * scale) * np.eye(n), lower=True, check_finite=False)
+                break
+            except np.linalg.LinAlgError:
+                reg *= 100.0
+                if reg > 1e-2:
+                    raise
+        solve = lambda r: sla.cho_solve(F, r, check_finite=False)  # noqa: E731
+
+        # predictor (affine scaling)
+        dz_a, dp_a, ds_a = direction(-z * s, solve)
+        ap = _max_step(z, dz_a)
+        ad = _max_step(s, ds_a)
+        mu_aff = ((z + ap * dz_a) @ (s + ad * ds_a)) / K
+        sigma = (mu_aff / mu) ** 3
+        # corrector
+        rc = -z * s - dz_a * ds_a + sigma * mu
+        dz_, dp_, ds_ = direction(rc, solve)
+        ap = min(1.0, 0.995 * _max_step(z, dz_))
+        ad = min(1.0, 0.995 * _max_step(s, ds_))
+        z = z + ap * dz_
+        p = p + ad * dp_
+        s = s + ad * ds_
+        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(p))):
+            raise np.linalg.LinAlgError("interior-point master LP diverged (non-finite iterate)")
+    rp = y - At.T @ z
+    s_true = 1.0 - At @ p
+    pobj, dobj = float(z.sum()), float(y @ p)
+    return IPMResult(z=z, p=p, s=s_true, primal=pobj, dual=dobj, gap=(pobj - dobj) / (1.0 + abs(pobj)),
+                     res_primal=float(np.linalg.norm(rp)) / ny, res_dual=float(np.maximum(-s_true, 0).max()),
+                     iterations=it, status=status)
+
+
+def _max_step(v, dv):
+    neg = dv < 0
+    if not neg.any():
+        return np.inf
+    return float(np.min(-v[neg] / dv[neg]))
