@@ -89,3 +89,34 @@ def _scaling(d=3, ns=(64, 128, 256, 512, 1024)):
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "scaling":
     _scaling()
+
+
+def test_atomic_ipm_n256_d3__project(benchmark):
+    """Interior-point master (method="ipm", tol=1e-4, what paper_checks uses) on the same problem."""
+    X, y, _ = _problem(256, 3)
+    _warm_up()
+    atomic(X[:24], y[:24], method="ipm", tol=1e-4)
+    benchmark.group = "atomic_ipm_n256_d3"
+    sol = benchmark.pedantic(atomic, args=(X, y), kwargs=dict(method="ipm", tol=1e-4), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms, certificate=sol.certificate,
+                                rounds=len(sol.history), converged=sol.converged)
+    assert sol.converged and sol.n_atoms <= 256
+
+
+def test_atomic_ipm_n256_d3__simplex(benchmark):
+    """The default simplex master (tol 1e-7) in the same run: the ratio is the speed-up of method="ipm"."""
+    X, y, _ = _problem(256, 3)
+    _warm_up()
+    benchmark.group = "atomic_ipm_n256_d3"
+    sol = benchmark.pedantic(atomic, args=(X, y), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms)
+
+
+def test_atomic_ipm_n256_d3__highs(benchmark):
+    """The brute-force HiGHS LP over 40 n random directions, as in atomic_n256_d3."""
+    X, y, rng = _problem(256, 3)
+    D = rng.standard_normal((40 * 256, 3))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    benchmark.group = "atomic_ipm_n256_d3"
+    res = benchmark.pedantic(_brute_force, args=(X, y, D), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(objective=float(res.fun), directions=len(D))

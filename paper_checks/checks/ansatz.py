@@ -22,7 +22,7 @@ from . import _curves, constant, grf
 name = "ansatz"
 claim = ("The eigenvalue learning-curve theory of kernel regression predicts the measured lazy learning "
          "curves, prefactor included, within 25%; the spectral-bias ansatz tracks both regimes.")
-version = "1"
+version = "2"  # 2: feature runs use atomic(method="ipm", tol=1e-4)
 
 KRR_TOL = 0.25
 N_MIN = 32

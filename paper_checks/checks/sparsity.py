@@ -15,7 +15,7 @@ from . import _curves, constant, grf
 name = "sparsity"
 claim = ("The feature-regime (minimum total variation) predictor is sparse: n_A <= n atoms, with n_A "
          "growing linearly in n.")
-version = "1"
+version = "2"  # 2: feature runs use atomic(method="ipm", tol=1e-4)
 
 GAMMA_TOL = 0.15
 
