@@ -47,18 +47,19 @@ def _normal_matrix(At, dvec, out):
     return out
 
 
-def _chol_solve(M, rhs_list, reg):
-    """Cholesky of M (+ reg * mean diag, increased until it succeeds); returns the solutions."""
+def _chol_factor(M, reg, max_reg):
+    """Cholesky factor (``cho_factor`` form, lower) of ``M + reg * mean(diag M) * I``, with ``reg`` raised
+    100-fold until the factorisation succeeds; LinAlgError beyond ``max_reg``."""
     n = M.shape[0]
     scale = float(np.mean(np.diag(M))) or 1.0
-    eps = reg
-    for _ in range(12):
+    while True:
         try:
-            F = sla.cho_factor(M + (eps * scale) * np.eye(n), lower=True, check_finite=False)
-            return [sla.cho_solve(F, r, check_finite=False) for r in rhs_list]
+            return sla.cho_factor(M + (reg * scale) * np.eye(n), lower=True, check_finite=False)
         except np.linalg.LinAlgError:
-            eps = max(eps * 100.0, 1e-14)
-    raise np.linalg.LinAlgError("normal equations of the interior-point master LP are not positive definite")
+            reg = max(reg * 100.0, 1e-14)
+            if reg > max_reg:
+                raise np.linalg.LinAlgError(
+                    "normal equations of the interior-point master LP are not positive definite") from None
 
 
 def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, max_iter=60) -> IPMResult:
@@ -74,7 +75,8 @@ def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, max_iter=60) -> IPMResult:
     M = np.empty((n, n))
     # Mehrotra's starting point: least-norm primal, least-squares dual, shifted positive
     _normal_matrix(At, np.ones(K), M)
-    z_ls, p = _chol_solve(M, [y, At.sum(0)], 1e-12)
+    F = _chol_factor(M, 1e-12, 1e10)
+    z_ls, p = (sla.cho_solve(F, r, check_finite=False) for r in (y, At.sum(0)))
     z = At @ z_ls
     s = 1.0 - At @ p
     dz = max(-1.5 * z.min(), 0.0)
@@ -110,16 +112,7 @@ def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, max_iter=60) -> IPMResult:
             dz_ = (rc - z * ds_) / s
             return dz_, dp, ds_
 
-        scale = float(np.mean(np.diag(M))) or 1.0
-        reg = 1e-13
-        while True:
-            try:
-                F = sla.cho_factor(M + (reg * scale) * np.eye(n), lower=True, check_finite=False)
-                break
-            except np.linalg.LinAlgError:
-                reg *= 100.0
-                if reg > 1e-2:
-                    raise
+        F = _chol_factor(M, 1e-13, 1e-2)
         solve = lambda r: sla.cho_solve(F, r, check_finite=False)  # noqa: E731
 
         # predictor (affine scaling)

@@ -1122,8 +1122,7 @@ def _caratheodory(A_S, w):
         bidx = basis.astype(np.int64).copy()
         _caratheodory_loop(C, wb, wr, bidx, rest.astype(np.int64))
         w[:] = 0.0
-        w[bidx] = wb
-        w[rest] = np.where(np.isin(rest, bidx), w[rest], wr)
+        w[rest] = wr  # columns that entered the basis have wr = 0 here; their weight is in wb
         w[bidx] = wb
     keep = w != 0
     w[~keep] = 0.0
@@ -1133,12 +1132,10 @@ def _caratheodory(A_S, w):
 def _vertex_from_interior(theta, sg, At, z, X, y, power):
     """A basic solution next to an interior-point solution ``z`` of the master LP.
 
-    The columns with ``z > 1e-9 max z`` are ordered by a column-pivoted QR of ``A_S diag(z)`` (largest
-    contributions first); its first ``rank`` columns are a basis, on which the interpolation is solved
-    exactly. When the interior point is close to a non-degenerate optimal vertex (the usual case once
-    the master gap is below ``tol``) this is that vertex; otherwise weights may come out with the other
-    sign, which only flips the atom's sign (objective ``sum |w|`` within the master gap). Same-cell atoms
-    are then merged exactly (power 1). Returns (directions, signed weights, A_S (n, n_A))."""
+    The columns with ``z > thr max z`` are merged exactly by activation cell (power 1), reduced to
+    linearly independent columns by :func:`_caratheodory` (fit kept, L1 not increased), and refitted
+    exactly on them (a weight may change sign: the objective is ``sum |w|``). ``thr`` goes from 1e-6 to 0
+    until the refit interpolates to 1e-10. Returns (directions, signed weights, A_S (n, n_A))."""
     ytol = 1e-10 * max(1.0, float(np.abs(y).max()))
     for thr in (1e-6, 1e-9, 0.0):  # fewer columns first (faster); more if the basis cannot fit exactly
         keep = z > thr * z.max()
