@@ -128,34 +128,3 @@ def test_fromspectrum_gram__scipy(benchmark, points):
     benchmark.extra_info["entries"] = N_SCIPY * N_SCIPY
     benchmark.extra_info["kmax"] = KMAX_SPEC
     benchmark.pedantic(_scipy_series, args=(X, mu, D), rounds=1, warmup_rounds=0)
-
-
-# --- CUDA twins (run only where numba.cuda sees a real GPU; timings include the host<->device copies of
-# X and out, which dominate for d = 10: the floor is the same launch computing only dot products) -------
-def _real_gpu():
-    try:
-        from numba import cuda
-        return bool(cuda.is_available())
-    except Exception:
-        return False
-
-
-needs_gpu = pytest.mark.skipif(not _real_gpu(), reason="no CUDA GPU")
-
-
-@needs_gpu
-def test_ntk_gram_cuda__project(benchmark, points, out):
-    NTK().gram(points[:20], out=np.empty((20, 20)), device="cuda")
-    benchmark.group = "ntk_gram_cuda"
-    benchmark.extra_info["entries"] = N * N
-    benchmark.pedantic(NTK().gram, args=(points,), kwargs=dict(out=out, device="cuda"), rounds=5,
-                       warmup_rounds=1)
-
-
-@needs_gpu
-def test_ntk_gram_cuda__floor(benchmark, points, out):
-    from spherekern import kernels_cuda
-    kernels_cuda.gram_dot(points[:20], points[:20], np.empty((20, 20)))
-    benchmark.group = "ntk_gram_cuda"
-    benchmark.extra_info["entries"] = N * N
-    benchmark.pedantic(kernels_cuda.gram_dot, args=(points, points, out), rounds=5, warmup_rounds=1)

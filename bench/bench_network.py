@@ -20,7 +20,6 @@ Baselines, same run:
 import numpy as np
 import pytest
 
-from spherekern import _cuda
 from spherekern import network as nw
 
 H, N, D = 1 << 16, 1024, 5
@@ -93,20 +92,3 @@ def test_network_pass__floor(benchmark, problem):
     benchmark.group = "network_pass"
     benchmark.extra_info["pairs"] = benchmark.extra_info["entries"] = H * N
     benchmark.pedantic(nw._floor_kernel, args=args, rounds=7, warmup_rounds=1)
-
-
-@pytest.mark.skipif(_cuda.simulated() or not _cuda.available(), reason="needs a real CUDA GPU")
-def test_network_pass__cuda(benchmark, problem):
-    from spherekern import network_cuda
-    net, X, y = problem
-    be = network_cuda._CUDABackend(net, X)
-
-    def run():
-        f = be.forward()                      # copies f (n values) to the host: synchronises
-        be.backward((f - y) / N)
-        be.cu.synchronize()
-
-    run()
-    benchmark.group = "network_pass"
-    benchmark.extra_info["pairs"] = benchmark.extra_info["entries"] = H * N
-    benchmark.pedantic(run, rounds=10, warmup_rounds=2)

@@ -180,7 +180,8 @@ def table(t, kmax, d, out=None, device="cpu") -> np.ndarray:
     t : array_like, 1-D, values in [-1, 1] (within 1e-12 outside is clipped)
     kmax : int >= 0
     d : int >= 2, ambient dimension of S^{d-1}
-    out : optional float64 C-contiguous array of shape (kmax + 1, len(t)) to write into
+    out : optional float64 C-contiguous array of shape (kmax + 1, len(t)) to write into; with
+        device="cuda" also a GPU array (numba device array, CuPy, PyTorch), which is then left on the GPU
     device : "cpu" (parallel numba) or "cuda" (the numba.cuda twin in gegenbauer_cuda; RuntimeError when no
         CUDA GPU is available)
 
@@ -196,15 +197,19 @@ def table(t, kmax, d, out=None, device="cpu") -> np.ndarray:
         raise ValueError(f"t must be 1-D, got shape {t.shape} (use t.ravel() and reshape the result)")
     t = as_t(t)
     shape = (kmax + 1, t.shape[0])
+    if device == "cuda":
+        from . import _cuda
+        if _cuda.is_device_array(out):
+            out = _cuda.check_device_out(out, shape, np.float64)
+        else:
+            out = np.empty(shape) if out is None else check_out(out, shape, np.float64)
+            _cuda.require_cuda()
+        from . import gegenbauer_cuda
+        return gegenbauer_cuda.table(t, kmax, d, out)
     if out is None:
         out = np.empty(shape)
     else:
         check_out(out, shape, np.float64)
-    if device == "cuda":
-        from ._cuda import require_cuda
-        require_cuda()
-        from . import gegenbauer_cuda
-        return gegenbauer_cuda.table(t, kmax, d, out)
     if t.shape[0]:
         _table_kernel(t, kmax, d, out)
     return out

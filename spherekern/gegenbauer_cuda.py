@@ -52,7 +52,7 @@ def table(t: np.ndarray, kmax: int, d: int, out) -> np.ndarray:
     tpb = config.THREADS_PER_BLOCK
     blocks = (n + tpb - 1) // tpb
     d_t = cuda.to_device(t)
-    host_out = not hasattr(out, "__cuda_array_interface__")
+    host_out = isinstance(out, np.ndarray)
     d_out = cuda.device_array(out.shape, dtype=np.float64) if host_out else out
     _table_cuda[blocks, tpb](d_t, kmax, float(d), d_out)
     if host_out:

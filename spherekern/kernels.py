@@ -347,7 +347,9 @@ class Kernel:
         Y : array_like, shape (m, d), optional
             Second point set (default: ``X``, giving the symmetric n x n Gram matrix).
         out : ndarray, shape (n, m), optional
-            Preallocated C-contiguous output of dtype ``dtype``; written in place and returned.
+            Preallocated C-contiguous output of dtype ``dtype``; written in place and returned.  With
+            ``device="cuda"`` it may also be a GPU array (numba device array, CuPy, PyTorch): the Gram
+            matrix is then left on the GPU, with no copy to the host.
         dtype : {np.float64, np.float32}
             Output precision (the arithmetic is float64 in both cases).
         device : {"cpu", "cuda"}
@@ -374,6 +376,10 @@ class Kernel:
         X = as_points(X, "X", d=self.d)
         Y = X if Y is None else as_points(Y, "Y", d=X.shape[1])
         shape = (X.shape[0], Y.shape[0])
+        if device == "cuda" and _cuda.is_device_array(out):
+            out = _cuda.check_device_out(out, shape, dt, "out")
+            from . import kernels_cuda
+            return kernels_cuda.gram(self, X, Y, out)
         if out is None:
             out = np.empty(shape, dtype=dt)
         else:

@@ -101,15 +101,17 @@ def _launch(kernel, X, Y, out, *args):
     d_X = cuda.to_device(X)
     d_YT = cuda.to_device(np.ascontiguousarray(Y.T))
     d_args = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in args]
-    d_out = cuda.device_array(out.shape, dtype=out.dtype)
+    on_host = isinstance(out, np.ndarray)
+    d_out = cuda.device_array(out.shape, dtype=out.dtype) if on_host else out
     kernel[grid, (tile, tile)](d_X, d_YT, *d_args, d_out)
-    d_out.copy_to_host(out)
+    if on_host:
+        d_out.copy_to_host(out)
     cuda.synchronize()
     return out
 
 
 def gram(kernel, X, Y, out):
-    """Fill the host array ``out`` with ``kernel``'s Gram matrix of X, Y on the GPU (inputs validated)."""
+    """Fill ``out`` (a host array, or a validated numba device array left on the GPU) with ``kernel``'s Gram matrix of X, Y on the GPU (inputs validated)."""
     from .kernels import NTK, ArcCos, FromSpectrum
 
     if isinstance(kernel, NTK):

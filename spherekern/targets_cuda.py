@@ -6,8 +6,10 @@ and GPU evaluate the same function, equal up to the rounding of ``log``/``cos``/
 libdevice vs the host libm: ~1e-15 relative on the directions).
 
 Scheme: for each block of :data:`NEURON_BLOCK` neurons, one kernel writes the directions and signs into a
-device buffer (one thread per neuron), and a second kernel adds ``sum_b s_b phi(theta_b . x_i)`` to
-``out[i]`` (one thread per point; the threads of a warp read the same neuron, a broadcast). numba.cuda is
+device buffer (one thread per neuron), and a second kernel adds ``sum_b s_b phi(theta_b . x_i)`` over a
+slice of the block's neurons to ``partial[s, i]`` (grid: point blocks x S neuron slices, so that 10^4
+points still fill the GPU; one thread per point and slice; the threads of a warp read the same neuron, a
+broadcast). The S rows are summed at the end in a fixed order, so the result is deterministic. numba.cuda is
 imported only when this module's functions are called (:func:`spherekern._cuda.require_cuda`); without
 CUDA they raise ``RuntimeError``. Under
 ``NUMBA_ENABLE_CUDASIM=1`` the same code runs on the CPU simulator (used by the tests).
@@ -25,6 +27,10 @@ __all__ = ["teacher_eval", "NEURON_BLOCK"]
 
 #: neurons per device block (directions buffer NEURON_BLOCK x d float64 = 40 MiB at d = 5)
 NEURON_BLOCK = 1 << 20
+#: the evaluation grid is (point blocks) x (neuron slices), with about TARGET_BLOCKS thread blocks in all
+#: (a few per multiprocessor), at most MAX_SLICES slices: partial sums are an (S, n) buffer
+TARGET_BLOCKS = 2048
+MAX_SLICES = 256
 
 _KERNELS = None
 
@@ -86,18 +92,25 @@ def _build(cuda_module):
     phi = cuda.jit(device=True, inline=True)(_phi.py_func)
 
     @cuda.jit
-    def eval_kernel(X, theta, signs, B, relu, pmode, ia, a, out):
+    def eval_kernel(X, theta, signs, B, relu, pmode, ia, a, partial):
+        # grid (point blocks, S slices): slice s takes neurons [s B / S, (s + 1) B / S) of the block and adds
+        # its sum to its own row partial[s, i] (no two threads write the same address: no atomics, and the
+        # result does not depend on the scheduling)
         i = cuda.grid(1)
         if i >= X.shape[0]:
             return
+        s = cuda.blockIdx.y
+        S = cuda.gridDim.y
+        lo = s * B // S
+        hi = (s + 1) * B // S
         d = X.shape[1]
         acc = 0.0
-        for b in range(B):
+        for b in range(lo, hi):
             z = 0.0
             for j in range(d):
                 z += theta[b, j] * X[i, j]
             acc += signs[b] * phi(z, relu, pmode, ia, a)
-        out[i] += acc
+        partial[s, i] += acc
 
     _KERNELS = (gen_kernel, eval_kernel)
     return _KERNELS
@@ -121,15 +134,17 @@ def teacher_eval(teacher, X):
     relu = teacher.activation == "relu"
     key = np.uint64(teacher._key)
     dX = cu.to_device(X)
-    dout = cu.to_device(out)
     Bmax = min(nb_, H)
+    bx = (n + tpb - 1) // tpb
+    S = max(1, min(MAX_SLICES, Bmax, -(-TARGET_BLOCKS // bx)))     # enough blocks to fill the GPU
+    dpartial = cu.to_device(np.zeros((S, n)))
     dtheta = cu.device_array((Bmax, d), dtype=np.float64)
     dsigns = cu.device_array(Bmax, dtype=np.float64)
     for h0 in range(0, H, nb_):
         B = min(nb_, H - h0)
         gen_kernel[(B + tpb - 1) // tpb, tpb](key, h0, B, dtheta, dsigns)
-        eval_kernel[(n + tpb - 1) // tpb, tpb](dX, dtheta, dsigns, B, relu, pmode, ia, float(teacher.power), dout)
+        eval_kernel[(bx, S), tpb](dX, dtheta, dsigns, B, relu, pmode, ia, float(teacher.power), dpartial)
     cu.synchronize()
-    res = dout.copy_to_host()
+    res = dpartial.copy_to_host().sum(axis=0)          # fixed-order reduction of the S slices
     res *= 1.0 / math.sqrt(H)
     return res

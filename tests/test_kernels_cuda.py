@@ -80,3 +80,24 @@ def test_cuda_validates_before_launch():
         NTK().gram(2 * sphere_points(3, 3, 0), device="cuda")
     with pytest.raises(ValueError, match="X has 3 columns but d = 4"):
         FromSpectrum([1.0], 4).gram(sphere_points(3, 3, 0), device="cuda")
+
+
+@needs_cuda
+def test_gram_cuda_device_out_stays_on_gpu(small_tile):
+    from numba import cuda
+    n, m = _sizes()
+    X, Y = sphere_points(n, 4, 6), sphere_points(m, 4, 7)
+    d_out = cuda.device_array((n, m))
+    res = NTK().gram(X, Y, out=d_out, device="cuda")
+    assert not isinstance(res, np.ndarray)
+    np.testing.assert_allclose(res.copy_to_host(), NTK().gram(X, Y), atol=1e-14, rtol=0)
+
+
+@needs_cuda
+def test_gram_cuda_device_out_checked():
+    from numba import cuda
+    X = sphere_points(5, 4, 8)
+    with pytest.raises(ValueError, match=r"out must have shape \(5, 5\)"):
+        NTK().gram(X, out=cuda.device_array((5, 4)), device="cuda")
+    with pytest.raises(TypeError, match="out must have dtype float64"):
+        NTK().gram(X, out=cuda.device_array((5, 5), dtype=np.float32), device="cuda")
