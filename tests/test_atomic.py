@@ -409,3 +409,20 @@ def test_ipm_method_bad_input():
     y2[1] = y2[0] + 1.0
     with pytest.raises(RuntimeError, match="infeasible: rows 0 and 1"):
         atomic(X2, y2, method="ipm", tol=1e-5)
+
+
+@pytest.mark.parametrize("method,tol", [("simplex", 1e-7), ("ipm", 1e-5)])
+def test_d2_constant_target_with_close_points(method, tol):
+    """Close points make narrow activation cells that a random pool of directions misses (its columns then have
+    rank < n and the first master LP is infeasible); both masters start from two directions in every cell."""
+    rng = np.random.default_rng(7)
+    a = rng.uniform(0, 2 * np.pi, 30)
+    a = np.concatenate([a, a[:2] + 0.004])               # two pairs of points 0.004 rad apart
+    X, y = _circle(a), np.ones(32)
+    ref = _brute_lp(X, y, _circle(np.concatenate([np.linspace(0, 2 * np.pi, 2 ** 14, endpoint=False),
+                                                 a + np.pi / 2, a - np.pi / 2])))
+    sol = atomic(X, y, method=method, tol=tol)
+    assert sol.converged
+    assert np.max(np.abs(sol.predict(X) - y)) <= 1e-8
+    assert sol.objective <= ref * (1 + 2 * tol)        # the grid LP is an upper bound of the optimum
+    assert sol.objective == pytest.approx(ref, rel=3 * tol)

@@ -57,7 +57,7 @@ import warnings
 import numba as nb
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import qr as sla_qr, solve_triangular
+from scipy.linalg import cho_solve, qr as sla_qr, solve_triangular
 from scipy.optimize import linprog
 
 from .._validate import as_array, as_points, as_rng, check_int, check_real
@@ -982,6 +982,17 @@ def _d2_breakpoints(X):
     return np.ascontiguousarray(ang[order]), np.ascontiguousarray(bd[order])
 
 
+def _d2_cell_dirs(d2data):
+    """d = 2: two directions in every activation cell, its middle and its first breakpoint (2 x 2n rows).
+
+    Within a cell relu(theta . x_j) is linear in theta, so two independent directions per cell span all the
+    features the cell can give: with these columns the interpolation LP is always feasible (the columns of
+    random directions can miss the narrow cells between close points and have rank < n)."""
+    ang, bd = d2data
+    mid = ang + 0.5 * np.diff(np.append(ang, ang[0] + 2 * np.pi))
+    return np.concatenate([np.stack([np.cos(mid), np.sin(mid)], 1), bd])
+
+
 def _price(X, p, power, starts, d2data, max_hops):
     """Candidate local maxima of |eta|: returns (theta (m, d), eta (m,))."""
     n, d = X.shape
@@ -1129,23 +1140,40 @@ def _caratheodory(A_S, w):
     return keep, w
 
 
+def _exact_fit(At, z, y, sweeps=2):
+    """Remove the primal residual e = y - A z of a positive z by z-weighted least changes,
+    dz = Z A^T (A Z A^T)^{-1} e (relative changes ~ |e|, so z stays positive), twice (iterative refinement)."""
+    from ._ipm import _chol_factor
+    for _ in range(sweeps):
+        e = y - At.T @ z
+        try:
+            F = _chol_factor((At.T * z) @ At, 1e-14, 1e-8)
+        except np.linalg.LinAlgError:
+            break
+        z = np.maximum(z + z * (At @ cho_solve(F, e, check_finite=False)), 0.0)
+    return z
+
+
 def _vertex_from_interior(theta, sg, At, z, X, y, power):
     """A basic solution next to an interior-point solution ``z`` of the master LP.
 
-    The columns with ``z > thr max z`` are merged exactly by activation cell (power 1), reduced to
-    linearly independent columns by :func:`_caratheodory` (fit kept, L1 not increased), and refitted
-    exactly on them (a weight may change sign: the objective is ``sum |w|``). ``thr`` goes from 1e-6 to 0
+    The columns with ``z > thr max z`` are first made to fit y exactly (:func:`_exact_fit`: the interior
+    point's residual and the dropped columns' part, ~1e-7..1e-5), merged exactly by activation cell (power 1),
+    and reduced to linearly independent columns by :func:`_caratheodory` (fit kept, L1 not increased). Only if
+    that fit is still above 1e-10 are the weights refitted on the basis (a refit on an ill-conditioned basis can
+    turn a small residual into a large change of the L1 norm; a weight may change sign). ``thr`` goes from 1e-6 to 0
     until the refit interpolates to 1e-10. Returns (directions, signed weights, A_S (n, n_A))."""
     ytol = 1e-10 * max(1.0, float(np.abs(y).max()))
     for thr in (1e-6, 1e-9, 0.0):  # fewer columns first (faster); more if the basis cannot fit exactly
         keep = z > thr * z.max()
-        dirs, wts = theta[keep], z[keep] * sg[keep]
+        dirs, wts = theta[keep], _exact_fit(At[keep], z[keep], y) * sg[keep]
         if power == 1.0:
             dirs, wts = _merge_same_cell(dirs, wts, X)
         A_S = _features(dirs, X, power).T
         kmask, wts = _caratheodory(A_S, wts)
         dirs, wts, A_S = dirs[kmask], wts[kmask], A_S[:, kmask]
-        if wts.size:  # exact refit on the independent columns (a sign may flip: objective sum |w|)
+        if wts.size and np.max(np.abs(A_S @ wts - y)) > ytol:
+            # exact refit on the independent columns (a sign may flip: objective sum |w|)
             wl = np.linalg.lstsq(A_S, y, rcond=None)[0]
             if np.max(np.abs(A_S @ wl - y)) <= np.max(np.abs(A_S @ wts - y)):
                 wts = wl
@@ -1181,7 +1209,9 @@ def _check_consistent(X, y):
 def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     """lam = 0 by column generation with an interior-point master (see :mod:`._ipm`).
 
-    The pool starts with 4n random directions of both signs. Each round solves the master LP to a
+    The pool starts with 4n random directions and the n training points, of both signs (in d = 2 also two
+    directions per activation cell; in d >= 3 more random directions if the first master LP is infeasible).
+    Each round solves the master LP to a
     relative gap ``delta`` (loose while the column-generation gap is large, tightened as it closes:
     well-centred duals), prices with its duals, adds the new local maxima of |eta| and drops columns
     that carry no weight and have reduced cost above 0.3. Once ``max|eta| <= 1 + tol`` with a master gap
@@ -1197,12 +1227,26 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
         Z = rng.standard_normal((m, d))
         return Z / np.linalg.norm(Z, axis=1, keepdims=True)
 
-    R0 = rand_dirs(4 * n)
-    theta = np.concatenate([R0, R0])
-    sg = np.concatenate([np.ones(4 * n), -np.ones(4 * n)])
-    At = _features(theta, X, power) * sg[:, None]
-    born = np.zeros(theta.shape[0], np.int64)
+    def pool(extra):
+        # the starting columns, both signs: random directions, the training points and, in d = 2, two directions
+        # in every activation cell (its middle and its boundary breakpoint), so that the columns span R^n
+        parts = [rand_dirs(4 * n + extra), X]
+        if d2data is not None:
+            parts.append(_d2_cell_dirs(d2data))
+        P = np.concatenate(parts)
+        th = np.concatenate([P, P])
+        sgn = np.concatenate([np.ones(P.shape[0]), -np.ones(P.shape[0])])
+        return th, sgn, _features(th, X, power) * sgn[:, None]
+
     delta = 1e-2
+    theta, sg, At = pool(0)
+    r_first = lp_ipm(At, y, gap_tol=delta)
+    for extra in (8 * n, 32 * n):          # random pools can miss the small cells of close points (rank < n)
+        if r_first.res_primal <= 1e-5:
+            break
+        theta, sg, At = pool(extra)
+        r_first = lp_ipm(At, y, gap_tol=delta)
+    born = np.zeros(theta.shape[0], np.int64)
     last_found = np.empty((0, d))
     history = []
     best = None
@@ -1210,7 +1254,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     lower = -np.inf
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()
-        r = lp_ipm(At, y, gap_tol=delta)
+        r = r_first if it == 1 else lp_ipm(At, y, gap_tol=delta)
         for loose in (1e-4, 1e-2):  # tight gaps can stall on degenerate LPs (constant targets in d = 2)
             if r.res_primal <= 1e-5 or delta >= loose:
                 break
@@ -1412,9 +1456,12 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
                                                                     d2data, verbose)
         gap = max(obj - float(y @ p) / max(1.0, cert), 0.0)
         if not converged:
-            warnings.warn(f"atomic: column generation stopped after {len(history)} rounds with max|eta| = "
-                          f"{cert:.9f} > 1 + tol ({1 + tol:.9f}); objective {obj:.12g} is within {gap:.3g} of the "
-                          "optimum (duality gap). Raise max_iter or n_starts.", RuntimeWarning, stacklevel=2)
+            why = (f"max|eta| = {cert:.9f} > 1 + tol" if cert > 1 + tol else
+                   f"max|eta| = {cert:.9f} <= 1 + tol, but the basic solution's duality gap {gap:.3g} is above "
+                   f"2 tol objective = {2 * tol * obj:.3g}")
+            warnings.warn(f"atomic: column generation stopped after {len(history)} rounds without a certified "
+                          f"solution ({why}); objective {obj:.12g} is within {gap:.3g} of the optimum (duality "
+                          "gap). Raise max_iter or n_starts, or use method='simplex'.", RuntimeWarning, stacklevel=2)
         return AtomicSolution(np.ascontiguousarray(dirs), np.ascontiguousarray(wts), obj, lam, power, p, cert, gap,
                               converged, history, X)
 
@@ -1425,6 +1472,8 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     # columns: directions theta (K, d), signs sg (K,), rows At = sg * relu(theta . x)^a (K, n);
     # initially theta = the training points, both signs (random extra directions only slow the first LPs)
     theta0 = X[_distinct(X, None)]
+    if d2data is not None:
+        theta0 = np.concatenate([theta0, _d2_cell_dirs(d2data)])
     theta = np.concatenate([theta0, theta0])
     sg = np.concatenate([np.ones(theta0.shape[0]), -np.ones(theta0.shape[0])])
     At = _features(theta, X, power) * sg[:, None]
