@@ -15,3 +15,8 @@ THREADS_PER_BLOCK = 256
 TILE = 16
 #: Use numba fastmath in hot loops only where it is proven not to cost accuracy.
 FASTMATH = False
+#: BLAS threads inside the atomic solver (its master LP's dense normal matrices and factorisations). Its BLAS calls
+#: are many and mid-sized, between numba-parallel pricing sweeps; multi-threaded OpenBLAS made ``atomic(method=
+#: "ipm")`` 2.8x slower on the 2-core development VM (n = 256, d = 3: 8.8 s with 2 threads, 2.9 s with 1; also
+#: 2.5x with numba limited to one thread). ``None`` leaves the BLAS library's own setting.
+ATOMIC_BLAS_THREADS = 1

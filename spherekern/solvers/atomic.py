@@ -60,6 +60,7 @@ import scipy.sparse as sp
 from scipy.linalg import cho_solve, qr as sla_qr, solve_triangular
 from scipy.optimize import linprog
 
+from .._blas import limited
 from .._validate import as_array, as_points, as_rng, check_int, check_real
 
 __all__ = ["atomic", "AtomicSolution"]
@@ -1343,6 +1344,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
 # ----------------------------------------------------------------------------------------------
 # public function
 # ----------------------------------------------------------------------------------------------
+@limited("ATOMIC_BLAS_THREADS")
 def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng=0, big_m=1e7,
            warm=True, method="simplex", verbose=False) -> AtomicSolution:
     r"""Minimum total-variation ReLU network on the sphere (feature-regime predictor), continuous atoms.
@@ -1461,7 +1463,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
                    f"2 tol objective = {2 * tol * obj:.3g}")
             warnings.warn(f"atomic: column generation stopped after {len(history)} rounds without a certified "
                           f"solution ({why}); objective {obj:.12g} is within {gap:.3g} of the optimum (duality "
-                          "gap). Raise max_iter or n_starts, or use method='simplex'.", RuntimeWarning, stacklevel=2)
+                          "gap). Raise max_iter or n_starts, or use method='simplex'.", RuntimeWarning, stacklevel=3)
         return AtomicSolution(np.ascontiguousarray(dirs), np.ascontiguousarray(wts), obj, lam, power, p, cert, gap,
                               converged, history, X)
 
@@ -1602,6 +1604,6 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     if not converged:
         warnings.warn(f"atomic: column generation stopped after {len(history)} rounds with max|eta| = {cert:.9f} "
                       f"> 1 + tol ({1 + tol:.9f}); objective {obj:.12g} is within {gap:.3g} of the optimum "
-                      "(duality gap). Raise max_iter or n_starts.", RuntimeWarning, stacklevel=2)
+                      "(duality gap). Raise max_iter or n_starts.", RuntimeWarning, stacklevel=3)
     return AtomicSolution(np.ascontiguousarray(dirs), np.ascontiguousarray(wts), obj, lam, power, p, cert, gap,
                           converged, history, X)
