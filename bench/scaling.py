@@ -6,8 +6,8 @@ the least-squares exponent of time vs n over the largest sizes.
 
 * ``gram``: ``NTK().gram(X, out=G)``, d = 5, n = m.
 * ``min_norm``: ``min_norm(NTK(), X, y)``, d = 5 (Gram + in-place Cholesky + solve).
-* ``atomic``: ``atomic(X, y)`` with lam = 0, d = 3, y = a |t| teacher (width 10^4) — expensive: capped by
-  ``--atomic-max``.
+* ``atomic``: ``atomic(X, y, method="ipm", tol=1e-4)`` (``--atomic-method simplex``: ``atomic(X, y)``) with
+  lam = 0, d = 3, y = a |t| teacher (width 10^4) — expensive: capped by ``--atomic-max``.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ _CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 from spherekern import sphere
-what, n = sys.argv[1], int(sys.argv[2])
+what, n, method = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 if what == "gram":
     from spherekern.kernels import NTK
     X = sphere.uniform(n, 5, rng=0); G = np.empty((n, n)); NTK().gram(X[:8])
@@ -37,16 +37,17 @@ else:
     from spherekern.solvers import atomic
     from spherekern.targets import Teacher
     X = sphere.uniform(n, 3, rng=0); y = Teacher(3, "abs", power=1, width=10_000, seed=2)(X)
-    atomic(X[:16], y[:16])
-    t0 = time.perf_counter(); atomic(X, y); t = time.perf_counter() - t0
+    kw = dict(method="ipm", tol=1e-4) if method == "ipm" else {}
+    atomic(X[:16], y[:16], **kw)
+    t0 = time.perf_counter(); atomic(X, y, **kw); t = time.perf_counter() - t0
 print(json.dumps(dict(t=t, rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)))
 """
 
 
-def measure(what: str, ns) -> list[dict]:
+def measure(what: str, ns, method: str = "ipm") -> list[dict]:
     rows = []
     for n in ns:
-        out = subprocess.run([sys.executable, "-c", _CHILD, what, str(n)], capture_output=True, text=True,
+        out = subprocess.run([sys.executable, "-c", _CHILD, what, str(n), method], capture_output=True, text=True,
                              check=True).stdout.strip().splitlines()[-1]
         r = json.loads(out)
         rows.append(dict(what=what, n=n, **r))
@@ -63,10 +64,12 @@ def exponent(rows, last=4) -> float:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--atomic-max", type=int, default=1024)
+    ap.add_argument("--atomic-method", choices=("ipm", "simplex"), default="ipm",
+                    help="ipm: method='ipm', tol=1e-4 (what paper_checks uses); simplex: the default atomic()")
     args = ap.parse_args(argv)
     big = [2 ** k for k in range(8, 14)]
     res = {"gram": measure("gram", big), "min_norm": measure("min_norm", big)}
-    res["atomic"] = measure("atomic", [2 ** k for k in range(6, 11) if 2 ** k <= args.atomic_max])
+    res["atomic"] = measure("atomic", [2 ** k for k in range(6, 11) if 2 ** k <= args.atomic_max], args.atomic_method)
     print("| hot path | n | time | peak RSS |\n|---|---|---|---|")
     for what, rows in res.items():
         for r in rows:
