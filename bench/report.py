@@ -125,7 +125,7 @@ def main(argv=None):
             f"{when}.\n\nMachine: {machine}.\n\n"
             "Medians over repeated rounds after a JIT warm-up (pytest-benchmark). `speed-up` = baseline time / "
             "project time (per entry when sizes differ); `project/floor` = project time / the same loops doing only "
-            "the dot products or memory traffic. Shared, noisy machine: read the ratios, not the absolute times.\n\n"
+            "the dot products or memory traffic. Shared machines: read the ratios, not the absolute times.\n\n"
             + table + "\n")
     if args.gpu and os.path.exists(args.gpu):
         text += _gpu_section(args.gpu)
