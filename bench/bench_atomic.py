@@ -42,18 +42,24 @@ def _brute_force(X, y, directions):
     return res
 
 
-def _warm_up():
+def _warm_up(**kw):
     X, y, _ = _problem(24, 3)
-    atomic(X, y)
+    atomic(X, y, **kw)
+
+
+def _timed_atomic(benchmark, group, X, y, **kw):
+    """One timed ``atomic(X, y, **kw)`` after a JIT warm-up with the same options; the solution goes to extra_info."""
+    _warm_up(**kw)
+    benchmark.group = group
+    sol = benchmark.pedantic(atomic, args=(X, y), kwargs=kw, rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms, certificate=sol.certificate,
+                                rounds=len(sol.history), converged=sol.converged)
+    return sol
 
 
 def test_atomic_n256_d3__project(benchmark):
     X, y, _ = _problem(256, 3)
-    _warm_up()
-    benchmark.group = "atomic_n256_d3"
-    sol = benchmark.pedantic(atomic, args=(X, y), rounds=1, warmup_rounds=0)
-    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms, certificate=sol.certificate,
-                                rounds=len(sol.history), converged=sol.converged)
+    sol = _timed_atomic(benchmark, "atomic_n256_d3", X, y)
     assert sol.converged and sol.n_atoms <= 256
 
 
@@ -72,12 +78,7 @@ def test_atomic_n256_d3__highs(benchmark):
 def test_atomic_n1024_d5__project(benchmark):
     """The issue's target size, with the interior-point master (tol 1e-4, what paper_checks uses)."""
     X, y, _ = _problem(1024, 5)
-    _warm_up()
-    atomic(X[:24], y[:24], method="ipm", tol=1e-4)
-    benchmark.group = "atomic_n1024_d5"
-    sol = benchmark.pedantic(atomic, args=(X, y), kwargs=dict(method="ipm", tol=1e-4), rounds=1, warmup_rounds=0)
-    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms, certificate=sol.certificate,
-                                rounds=len(sol.history), converged=sol.converged)
+    sol = _timed_atomic(benchmark, "atomic_n1024_d5", X, y, method="ipm", tol=1e-4)
     assert sol.n_atoms <= 1024
 
 
@@ -102,22 +103,14 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "scaling":
 def test_atomic_ipm_n256_d3__project(benchmark):
     """Interior-point master (method="ipm", tol=1e-4, what paper_checks uses) on the same problem."""
     X, y, _ = _problem(256, 3)
-    _warm_up()
-    atomic(X[:24], y[:24], method="ipm", tol=1e-4)
-    benchmark.group = "atomic_ipm_n256_d3"
-    sol = benchmark.pedantic(atomic, args=(X, y), kwargs=dict(method="ipm", tol=1e-4), rounds=1, warmup_rounds=0)
-    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms, certificate=sol.certificate,
-                                rounds=len(sol.history), converged=sol.converged)
+    sol = _timed_atomic(benchmark, "atomic_ipm_n256_d3", X, y, method="ipm", tol=1e-4)
     assert sol.converged and sol.n_atoms <= 256
 
 
 def test_atomic_ipm_n256_d3__simplex(benchmark):
     """The default simplex master (tol 1e-7) in the same run: the ratio is the speed-up of method="ipm"."""
     X, y, _ = _problem(256, 3)
-    _warm_up()
-    benchmark.group = "atomic_ipm_n256_d3"
-    sol = benchmark.pedantic(atomic, args=(X, y), rounds=1, warmup_rounds=0)
-    benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms)
+    _timed_atomic(benchmark, "atomic_ipm_n256_d3", X, y)
 
 
 def test_atomic_ipm_n256_d3__highs(benchmark):

@@ -22,6 +22,7 @@ Hot paths (sizes as in the CPU benchmarks):
 import numpy as np
 import pytest
 
+from bench._data import network_problem, sphere_points
 from spherekern import _cuda, gegenbauer
 from spherekern import network as nw
 from spherekern.kernels import NTK
@@ -54,8 +55,7 @@ def cu():
 
 @pytest.fixture(scope="module")
 def points():
-    X = np.random.default_rng(20221122).standard_normal((N, D))
-    return X / np.linalg.norm(X, axis=1, keepdims=True)
+    return sphere_points(N, D)
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +92,15 @@ def test_cuda_ntk_gram__floor(benchmark, points, d_out):
     benchmark.pedantic(kernels_cuda.gram_dot, args=(points, points, d_out), rounds=20, warmup_rounds=2)
 
 
-def test_cuda_ntk_gram__cpu(benchmark, points, h_out):
+def _ntk_cpu(benchmark, group, points, h_out):
+    """The numba CPU kernel of this machine into a host array (the baseline of both Gram groups)."""
     NTK().gram(points[:20], out=np.empty((20, 20)))
-    _group(benchmark, "cuda_ntk_gram", N * N)
+    _group(benchmark, group, N * N)
     benchmark.pedantic(NTK().gram, args=(points,), kwargs=dict(out=h_out), rounds=5, warmup_rounds=1)
+
+
+def test_cuda_ntk_gram__cpu(benchmark, points, h_out):
+    _ntk_cpu(benchmark, "cuda_ntk_gram", points, h_out)
 
 
 def test_cuda_ntk_gram__cupy(benchmark, points):
@@ -130,9 +135,7 @@ def test_cuda_ntk_gram_host__floor(benchmark, points, h_out):
 
 
 def test_cuda_ntk_gram_host__cpu(benchmark, points, h_out):
-    NTK().gram(points[:20], out=np.empty((20, 20)))
-    _group(benchmark, "cuda_ntk_gram_host", N * N)
-    benchmark.pedantic(NTK().gram, args=(points,), kwargs=dict(out=h_out), rounds=5, warmup_rounds=1)
+    _ntk_cpu(benchmark, "cuda_ntk_gram_host", points, h_out)
 
 
 # --- Gegenbauer table, device-resident output ---------------------------------------------------------------
@@ -185,8 +188,7 @@ def test_cuda_gegenbauer_table__cpu(benchmark, tvals):
 # --- wide teacher ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def tpoints():
-    X = np.random.default_rng(20221122).standard_normal((NTEACH, DTEACH))
-    return X / np.linalg.norm(X, axis=1, keepdims=True)
+    return sphere_points(NTEACH, DTEACH)
 
 
 def test_cuda_teacher__project(benchmark, tpoints):
@@ -207,11 +209,7 @@ def test_cuda_teacher__cpu(benchmark, tpoints):
 # --- network forward + backward ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def net_problem():
-    rng = np.random.default_rng(20221122)
-    X = rng.standard_normal((NNET, DNET))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
-    return nw.TwoLayerNet(DNET, HNET, xi=0.0, seed=1), X, y
+    return network_problem(HNET, NNET, DNET)
 
 
 def test_cuda_network_pass__project(benchmark, net_problem):

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from scipy.special import eval_gegenbauer
 
+from bench._data import sphere_points
 from spherekern.kernels import NTK, ArcCos, FromSpectrum, _gram_dot
 
 N, D = 8000, 10
@@ -25,8 +26,7 @@ N_SCIPY = 2000
 
 @pytest.fixture(scope="module")
 def points():
-    X = np.random.default_rng(20221122).standard_normal((N, D))
-    return X / np.linalg.norm(X, axis=1, keepdims=True)
+    return sphere_points(N, D)
 
 
 @pytest.fixture(scope="module")

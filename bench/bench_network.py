@@ -20,6 +20,7 @@ Baselines, same run:
 import numpy as np
 import pytest
 
+from bench._data import network_problem
 from spherekern import network as nw
 
 H, N, D = 1 << 16, 1024, 5
@@ -28,12 +29,7 @@ BLOCK_NP = 8192
 
 @pytest.fixture(scope="module")
 def problem():
-    rng = np.random.default_rng(20221122)
-    X = rng.standard_normal((N, D))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
-    net = nw.TwoLayerNet(D, H, xi=0.0, seed=1)
-    return net, X, y
+    return network_problem(H, N, D)
 
 
 def _pass_project(be, y):

@@ -14,6 +14,7 @@ import os
 import numpy as np
 import pytest
 
+from bench._data import sphere_points
 from spherekern.targets import Teacher
 
 N, D = 10_000, 5
@@ -23,8 +24,7 @@ H_NUMPY = max(1, H // 10)
 
 @pytest.fixture(scope="module")
 def points():
-    X = np.random.default_rng(20221122).standard_normal((N, D))
-    return X / np.linalg.norm(X, axis=1, keepdims=True)
+    return sphere_points(N, D)
 
 
 def _numpy_teacher(X, width, seed=0, block=1 << 15):

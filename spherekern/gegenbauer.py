@@ -29,6 +29,7 @@ import numba as nb
 import numpy as np
 from scipy.linalg import eigvalsh_tridiagonal
 
+from . import _cuda
 from ._validate import as_array, as_t, check_d, check_device, check_int, check_kmax, check_out
 
 _BLOCK = 256  # points per block in the table kernel (rows k-1, k-2 of a block stay in L1)
@@ -197,19 +198,16 @@ def table(t, kmax, d, out=None, device="cpu") -> np.ndarray:
         raise ValueError(f"t must be 1-D, got shape {t.shape} (use t.ravel() and reshape the result)")
     t = as_t(t)
     shape = (kmax + 1, t.shape[0])
-    if device == "cuda":
-        from . import _cuda
-        if _cuda.is_device_array(out):
-            out = _cuda.check_device_out(out, shape, np.float64)
-        else:
-            out = np.empty(shape) if out is None else check_out(out, shape, np.float64)
-            _cuda.require_cuda()
-        from . import gegenbauer_cuda
-        return gegenbauer_cuda.table(t, kmax, d, out)
-    if out is None:
+    if device == "cuda" and _cuda.is_device_array(out):
+        out = _cuda.check_device_out(out, shape, np.float64)
+    elif out is None:
         out = np.empty(shape)
     else:
         check_out(out, shape, np.float64)
+    if device == "cuda":
+        _cuda.require_cuda()
+        from . import gegenbauer_cuda
+        return gegenbauer_cuda.table(t, kmax, d, out)
     if t.shape[0]:
         _table_kernel(t, kmax, d, out)
     return out

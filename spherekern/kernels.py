@@ -378,9 +378,7 @@ class Kernel:
         shape = (X.shape[0], Y.shape[0])
         if device == "cuda" and _cuda.is_device_array(out):
             out = _cuda.check_device_out(out, shape, dt, "out")
-            from . import kernels_cuda
-            return kernels_cuda.gram(self, X, Y, out)
-        if out is None:
+        elif out is None:
             out = np.empty(shape, dtype=dt)
         else:
             check_out(out, shape, dt, "out")

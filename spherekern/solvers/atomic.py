@@ -530,6 +530,25 @@ def _sweep_d2(X, p, ang, bdir, out_theta, out_val):
             out_val[2 * k + sg] = sigma * best
 
 
+@nb.njit(inline="always", cache=True)
+def _cd_step(At, r, w, colsq, k, nlam):
+    """One exact coordinate minimisation of column k (soft threshold); updates w[k] and r = y - A w.
+    Returns (g, old w[k], change of w[k]) with g = a_k . r before the update."""
+    g = 0.0
+    for j in range(At.shape[1]):
+        g += At[k, j] * r[j]
+    z = w[k] + g / colsq[k]
+    thr = nlam / colsq[k]
+    nw = z - thr if z > thr else (z + thr if z < -thr else 0.0)
+    wk = w[k]
+    dw = nw - wk
+    if dw != 0.0:
+        for j in range(At.shape[1]):
+            r[j] -= dw * At[k, j]
+        w[k] = nw
+    return g, wk, dw
+
+
 @nb.njit(cache=True)
 def _cd_lasso(At, y, nlam, w, r, colsq, max_sweeps, tol):
     """Coordinate descent for min 1/2 |y - A w|^2 + nlam |w|_1 (At = A^T, rows are columns of A).
@@ -537,7 +556,7 @@ def _cd_lasso(At, y, nlam, w, r, colsq, max_sweeps, tol):
     ``r = y - A w`` is kept up to date. Full sweeps alternate with sweeps over the support.
     Returns the number of sweeps; stops when the largest KKT violation is below ``tol * nlam``.
     """
-    K, n = At.shape
+    K = At.shape[0]
     sweeps = 0
     while sweeps < max_sweeps:
         # full sweep
@@ -545,23 +564,10 @@ def _cd_lasso(At, y, nlam, w, r, colsq, max_sweeps, tol):
         for k in range(K):
             if colsq[k] == 0.0:
                 continue
-            g = 0.0
-            for j in range(n):
-                g += At[k, j] * r[j]
-            z = w[k] + g / colsq[k]
-            thr = nlam / colsq[k]
-            nw = z - thr if z > thr else (z + thr if z < -thr else 0.0)
-            if w[k] != 0.0:
-                vk = abs(g - nlam * np.sign(w[k]))
-            else:
-                vk = max(abs(g) - nlam, 0.0)
+            g, wk, _ = _cd_step(At, r, w, colsq, k, nlam)
+            vk = abs(g - nlam * np.sign(wk)) if wk != 0.0 else max(abs(g) - nlam, 0.0)
             if vk > viol:
                 viol = vk
-            dw = nw - w[k]
-            if dw != 0.0:
-                for j in range(n):
-                    r[j] -= dw * At[k, j]
-                w[k] = nw
         sweeps += 1
         if viol <= tol * nlam:
             break
@@ -571,19 +577,9 @@ def _cd_lasso(At, y, nlam, w, r, colsq, max_sweeps, tol):
             for k in range(K):
                 if w[k] == 0.0:
                     continue
-                g = 0.0
-                for j in range(n):
-                    g += At[k, j] * r[j]
-                z = w[k] + g / colsq[k]
-                thr = nlam / colsq[k]
-                nw = z - thr if z > thr else (z + thr if z < -thr else 0.0)
-                dw = nw - w[k]
+                _, _, dw = _cd_step(At, r, w, colsq, k, nlam)
                 if abs(dw) * np.sqrt(colsq[k]) > viol_s:
                     viol_s = abs(dw) * np.sqrt(colsq[k])
-                if dw != 0.0:
-                    for j in range(n):
-                        r[j] -= dw * At[k, j]
-                    w[k] = nw
             sweeps += 1
             if viol_s <= tol * nlam:
                 break
