@@ -124,9 +124,8 @@ def teacher_eval(teacher, X):
     gen_kernel, eval_kernel = _build(cu)
     X = np.ascontiguousarray(X, dtype=np.float64)
     n, d = X.shape
-    out = np.zeros(n)
     if n == 0:
-        return out
+        return np.zeros(0)
     H = teacher.width
     tpb = int(config.THREADS_PER_BLOCK)
     nb_ = int(NEURON_BLOCK)
