@@ -11,9 +11,11 @@ def plt():
     return pyplot
 
 
-def learning_curve(ax, n, err, label, color=None, fit=None, predicted=None, marker="o"):
-    """Mean over seeds (markers, with the seeds' standard error as bars), the fit over its range (solid)
-    and a line of the predicted slope through the middle of the fit range (dashed)."""
+def learning_curve(ax, n, err, label, color=None, fit=None, predicted=None, marker="o", theory=None):
+    """Mean over seeds (markers, with the seeds' standard error as bars), the fit over its range (solid),
+    a line of the predicted asymptotic slope through the middle of the fit range (dashed) and, if
+    ``theory = (n_t, eps_t)`` is given, the finite-n theory curve's shape (dotted; scaled to meet the
+    fit in the middle of its range, so only its local slopes are compared)."""
     n = np.asarray(n, float)
     err = np.atleast_2d(np.asarray(err, float))
     mean = err.mean(axis=0)
@@ -31,6 +33,11 @@ def learning_curve(ax, n, err, label, color=None, fit=None, predicted=None, mark
             nn = np.geomspace(n.min(), n.max(), 20)
             ax.plot(nn, em * (nn / nm) ** (-predicted), "--", color=color, lw=1, alpha=0.7,
                     label=f"predicted slope β={predicted:.2f}")
+        if theory is not None:
+            nt, et = (np.asarray(a, float) for a in theory)
+            nm = np.sqrt(fit.n_fit.min() * fit.n_fit.max())
+            scale = fit.predict(nm) / np.exp(np.interp(np.log(nm), np.log(nt), np.log(et)))
+            ax.plot(nt, scale * et, ":", color=color, lw=1.3, label="finite-n theory (shape)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     return color

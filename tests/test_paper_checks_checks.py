@@ -36,13 +36,32 @@ def _power_law(beta_of, noise=0.0):
     return err
 
 
+def _theory_errors(noise=0.0, feature_factor=1.0, tilt=0.0):
+    """err = the finite-n theory curve of the run's regime and target (x feature_factor for the feature regime,
+    x n^-tilt, x lognormal noise): what a perfect measurement of the theory would give."""
+    import functools
+
+    from paper_checks.checks._curves import theory_curve
+    grid = 2.0 ** np.arange(3, 14)
+
+    @functools.lru_cache(maxsize=None)
+    def curve(regime, d, target, nu_t, a):
+        return dict(zip(grid, theory_curve(regime, {"d": d, "target": target, "nu_t": nu_t, "a": a}, grid)))
+
+    def err(p):
+        rng = np.random.default_rng([p["n"], p["seed"], p["d"]])
+        e = curve(p["regime"], p["d"], p["target"], p.get("nu_t"), p.get("a"))[float(p["n"])]
+        f = feature_factor if p["regime"] == "feature" else 1.0
+        return f * e * p["n"] ** (-tilt) * math.exp(noise * rng.standard_normal())
+    return err
+
+
 def test_constant_passes_on_theory_curves_and_fails_on_wrong_slope(tmp_path):
     import theory
     mod = CHECKS["constant"]
     ctx = Context("quick", 0, tmp_path, n_boot=200)
     # lazy error below feature error at every n for d >= 3 (lazy decays faster from the same start)
-    runs = _synthetic(mod, "quick", _power_law(lambda p: theory.beta(p["d"], math.inf, p["regime"]), noise=0.05),
-                      lambda p: {"n_atoms": p["n"] // 2})
+    runs = _synthetic(mod, "quick", _theory_errors(noise=0.05, feature_factor=1e3), lambda p: {"n_atoms": p["n"] // 2})
     ev = mod.evaluate(runs, ctx)
     assert ev.passed, [(m.label, m.measured) for m in ev.measurements if not m.passed]
     lab = [m.label for m in ev.measurements]
@@ -53,6 +72,30 @@ def test_constant_passes_on_theory_curves_and_fails_on_wrong_slope(tmp_path):
     failed = [m.label for m in ev.measurements if not m.passed]
     assert failed and all("feature" in s for s in failed)
     assert len(mod.plot(runs, ev, ctx)) == 1
+
+
+def test_grf_slopes_against_finite_n_theory(tmp_path):
+    mod = CHECKS["grf"]
+    ctx = Context("quick", 0, tmp_path, n_boot=100)
+    runs = _synthetic(mod, "quick", _theory_errors(noise=0.03))
+    rows = [m for m in mod.evaluate(runs, ctx).measurements if m.label.startswith("β")]
+    assert len(rows) == 12 and all(m.passed for m in rows), [(m.label, m.predicted, m.measured) for m in rows]
+    # the predicted slope is the theory's over the fit window, not the asymptotic beta: in d = 5 they differ
+    r5 = [m for m in rows if "grf-rough" in m.label and "d=5" in m.label and "lazy" in m.label][0]
+    assert r5.predicted == pytest.approx(0.72, abs=0.03) and "β∞ = 0.5" in r5.label
+    tilted = _synthetic(mod, "quick", _theory_errors(noise=0.03, tilt=0.3))
+    assert not any(m.passed for m in mod.evaluate(tilted, ctx).measurements if m.label.startswith("β"))
+
+
+def test_window_slope_tends_to_beta():
+    import theory
+    from paper_checks.checks._curves import window_slope
+    # d = 3: the KRR theory's and the ansatz's local slopes approach min(2 nu_t, alpha)/(d-1) at large n
+    for regime, match in (("lazy", {"d": 3, "target": "constant"}), ("feature", {"d": 3, "target": "constant"}),
+                          ("lazy", {"d": 5, "target": "grf", "nu_t": 1.0})):
+        nu = match.get("nu_t", math.inf)
+        slope = window_slope(regime, match, np.geomspace(2 ** 14, 2 ** 17, 4))
+        assert slope == pytest.approx(theory.beta(match["d"], nu, regime), abs=0.08), (regime, match, slope)
 
 
 def test_sparsity_logic(tmp_path):
@@ -69,9 +112,9 @@ def test_sparsity_logic(tmp_path):
     assert not mod.evaluate(over, ctx).measurements[0].passed
 
 
-def test_grf_spectrum_keeps_representable_degrees():
+def test_grf_spectrum_is_even_from_degree_two():
     from paper_checks.checks._curves import grf_kmax, grf_spectrum
     c = grf_spectrum(3, 1.0, 20)
-    assert c[0] == 0 and c[1] == 1.0 and c[2] == pytest.approx(2.0 ** -4)
-    assert np.all(c[3::2] == 0) and np.all(c[2::2][1:] > 0)
+    assert c[0] == 0 and c[1] == 0 and c[2] == pytest.approx(2.0 ** -4) and c[4] == pytest.approx(4.0 ** -4)
+    assert np.all(c[3::2] == 0) and np.all(c[2::2] > 0)
     assert grf_kmax(3, 4.0) < grf_kmax(3, 1.0) <= 400

@@ -50,27 +50,12 @@ def _kmax(d):
     return {2: 4000, 3: 400}.get(d, 400)
 
 
-def target_spectrum(match, kmax):
-    """c_k (k = 0..kmax) of the target described by a run's params."""
-    from spherekern import spectrum
-    d = match["d"]
-    c = np.zeros(kmax + 1)
-    if match["target"] == "constant":
-        c[0] = 1.0
-    elif match["target"] == "grf":
-        K = _curves.grf_kmax(d, match["nu_t"])
-        c[: min(K, kmax) + 1] = _curves.grf_spectrum(d, match["nu_t"], K)[: kmax + 1]
-    else:
-        c[:] = spectrum.abs_power(d, kmax, match["a"]) ** 2
-    return c
-
-
 def predictions(match, ns, n_atoms=None):
     import theory
     from spherekern import spectrum
     d = match["d"]
     kmax = _kmax(d)
-    c = target_spectrum(match, kmax)
+    c = _curves.target_spectrum(match, kmax)
     mu = spectrum.ntk(d, kmax)
     out = {"krr": theory.krr_learning_curve(ns, d, mu, c),
            "sb_lazy": theory.spectral_bias_curve(ns, d, c, mu)}

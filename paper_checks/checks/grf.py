@@ -9,10 +9,18 @@ Targets (d = 3 and d = 5):
 * `teacher`: the wide teacher f*(x) = H^(-1/2) sum_h s_h |theta_h . x| (a = 1, H = 10^5), whose limiting
   field has nu_t = `theory.nu_from_teacher("abs", 1)` = 3/2 (rough).
 
-The fields keep only the degrees the bias-free ReLU predictors can represent (k = 1 and even k; odd
-k >= 3 are exactly invisible to the NTK and to ReLU atoms and would add an n-independent floor; the |t|
-teacher is even for the same reason); see `_curves.grf_spectrum`. One field (or teacher) is drawn per
-(d, seed), jointly at the n_max training-pool points and the test points; X_n is the first n pool points. Predictions: `theory.beta(d, nu_t, regime)`.
+The fields are even (degrees k >= 2 even only): odd k >= 3 are exactly invisible to the NTK and to ReLU
+atoms and would add an n-independent floor, and the linear part (k = 1) is exactly two ReLU atoms, which
+would dominate a smooth field and favour the feature regime for reasons unrelated to smoothness; the |t|
+teacher is even too; see `_curves.grf_spectrum`. One field (or teacher) is drawn per
+(d, seed), jointly at the n_max training-pool points and the test points; X_n is the first n pool points.
+
+Predictions: asymptotically `theory.beta(d, nu_t, regime)`. In d = 5 the learned degree k_c ~ n^(1/4) is
+still ~6-12 at n <= 2048, far from that limit (the lazy rough-field curve of the KRR theory has local slope
+0.72 over n in [256, 2048] and 0.57 over [2^14, 2^17], for beta = 0.5), so each measured slope is compared
+with the slope of the finite-n theory curve over the *same* n window (`_curves.theory_curve`: the KRR
+eigenvalue theory for the lazy regime, the spectral-bias ansatz with ReLU atoms for the feature regime; both
+computed from the spectra alone, no fitted parameter); the table shows the asymptotic beta next to it.
 Slopes over the upper half of the n range on the log scale, bootstrap over seeds; for the smooth target
 the paired ratio err_feature/err_lazy at the largest n run in both regimes must have its 95% bootstrap
 interval above 1. In quick mode the feature curves stop at n = 128 (d = 5: 64) because of the atomic solver's
@@ -27,7 +35,7 @@ from . import _curves
 name = "grf"
 claim = ("Rough targets (nu_t < (d+2)/2, incl. the wide |t| teacher) give lazy and feature regimes the same "
          "exponent 2 nu_t/(d-1); smooth ones make the lazy regime generalise better (d = 3, 5).")
-version = "3"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512
+version = "4"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512; 4: even fields (no k = 1)
 
 DIMS = (3, 5)
 NS_FULL = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
@@ -82,25 +90,23 @@ cost = _curves.cost
 def evaluate(runs, ctx):
     import theory
     from paper_checks.api import Evaluation, Measurement
-    from paper_checks.fitting import fit_exponent, ratio_bootstrap
+    from paper_checks.fitting import ratio_bootstrap
     ms, extra = [], {}
     for d in DIMS:
         for label, tp in targets(d):
             nu = nu_of(tp)
             errs = {}
             for regime in REGIMES:
-                pred = theory.beta(d, nu, regime)
                 try:
                     ns, seeds, E = _curves.curves(runs, regime, d=d, **tp)
                 except ValueError as exc:  # failed runs left fewer than 2 complete seeds
-                    ms.append(_curves.incomplete(f"β {regime}, {label}, d={d}", pred, exc))
+                    ms.append(_curves.incomplete(f"β {regime}, {label}, d={d}", theory.beta(d, nu, regime), exc))
                     continue
                 errs[regime] = (seeds, E)
-                f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(d, label, regime))
-                extra[f"d{d}_{label}_{regime}"] = {"n": ns.tolist(), "mean_err": E.mean(0).tolist(),
-                                                   "fit": f.as_dict(), "predicted": pred, "nu_t": nu}
-                ms.append(Measurement(f"β {regime}, {label} (ν_t={nu:g}), d={d}", pred, f.beta, f.std,
-                                      f"|Δβ| ≤ {ctx.slope_tol}", abs(f.beta - pred) <= ctx.slope_tol))
+                m, _, ex = _curves.slope_measurement(regime, {"d": d, **tp}, ns, E, ctx, (d, label, regime),
+                                                     f"{label} (ν_t={nu:g}), d={d}")
+                extra[f"d{d}_{label}_{regime}"] = ex
+                ms.append(m)
             if nu > theory.crossover(d) and len(errs) == 2:
                 nl, nf = ns_of(ctx.mode, "lazy", d), ns_of(ctx.mode, "feature", d)
                 nc = int(max(nf))  # largest n run in both regimes
@@ -128,7 +134,9 @@ def plot(runs, ev, ctx):
                 except ValueError:
                     continue
                 f = fit_exponent(ns, E, n_boot=10, rng=0)
-                learning_curve(ax, ns, E, regime, color=color, fit=f, predicted=theory.beta(d, nu, regime))
+                nt = np.geomspace(ns.min(), ns.max(), 30)
+                learning_curve(ax, ns, E, regime, color=color, fit=f, predicted=theory.beta(d, nu, regime),
+                               theory=(nt, _curves.theory_curve(regime, {"d": d, **tp}, nt)))
             ax.set_title(f"{label} (ν_t={nu:g}), d={d}")
             ax.set_xlabel("n")
             ax.set_ylabel("test error")
