@@ -525,25 +525,193 @@ def _simulate_numpy_exact(ns, d, seeds, kser=200):
     return out
 
 
-# Measured ratios simulation / theory for this problem (NTK, |t| teacher, nu_t = 3/2), 40 training sets:
-#   d = 3: n = 32, 64, 128 -> 1.29, 1.24, 1.25 (+-0.03); n = 256..1024 see theory/README.md section 6;
-#   d = 5: n = 32..256 -> 1.05-1.09.
-# The eigenvalue theory is systematically LOW by ~25 % in d = 3 (it becomes exact as d grows), so the
-# issue's 25 % target is met only marginally there; the band below is the honest one for d = 3.
-KRR_BAND_D3 = (0.9, 1.4)
+def _canatar_per_mode(p, eta, w2, lam):
+    """Canatar, Bordelon & Pehlevan (Nat. Commun. 12, 2914, 2021) written per eigenmode rho, no degree grouping:
+    kappa = lam + kappa sum_rho eta/(p eta + kappa), gamma = sum_rho p eta^2/(p eta + kappa)^2,
+    E_g = (1 - gamma)^-1 sum_rho w2_rho kappa^2/(p eta + kappa)^2, w2_rho the target power in mode rho."""
+    from scipy.optimize import brentq
+
+    def f(logk):
+        k = math.exp(logk)
+        return lam / k + np.sum(eta / (p * eta + k)) - 1.0
+
+    kap = math.exp(brentq(f, -300.0, 50.0, xtol=1e-14, rtol=1e-15, maxiter=1000))
+    gamma = np.sum(p * eta ** 2 / (p * eta + kap) ** 2)
+    return np.sum(w2 * kap ** 2 / (p * eta + kap) ** 2) / (1.0 - gamma), kap, gamma
+
+
+def test_krr_matches_per_mode_root_find():
+    # Independent implementation: every harmonic listed separately (multiplicities expanded), Canatar's
+    # normalisation (kappa_C = n kappa), scipy's brentq instead of the module's Newton, zero modes included.
+    d, K = 3, 40
+    mu, c = ref_ntk(d, K), abs_teacher_c(d, K)
+    c[3] = 1e-3                                   # power on an unlearnable degree (mu_3 = 0): a floor
+    deg = np.repeat(np.arange(K + 1), [ref_dim(k, d) for k in range(K + 1)])
+    for ridge in (0.0, 1e-4, 0.3):
+        for n in (3, 50, 400, 800):
+            ref, kap, gamma = _canatar_per_mode(n, mu[deg], c[deg], ridge)
+            th = theory.krr_learning_curve(n, d, mu, c, ridge, full=True)
+            assert th.eps[0] == pytest.approx(ref, rel=1e-9), (ridge, n)
+            assert n * th.kappa[0] == pytest.approx(kap, rel=1e-9)
+            assert th.e0[0] == pytest.approx(1.0 / (1.0 - gamma), rel=1e-9)
+
+
+# ----------------------------------------------------------------------------------------------
+# krr_learning_curve vs simulations
+# ----------------------------------------------------------------------------------------------
+def _field_c(d, K, kind):
+    """Per-harmonic target variances: the |t| teacher (nu_t = 3/2), even power-law fields, a constant."""
+    if kind == "abs":
+        return abs_teacher_c(d, K)
+    c = np.zeros(K + 1)
+    if kind == "const":
+        c[0] = 1.0
+        return c
+    nu = float(kind)                              # even degrees k >= 2, c_k = k^(-2 nu - (d-1))
+    k = np.arange(2, K + 1, 2, dtype=float)
+    c[2::2] = k ** (-2 * nu - (d - 1))
+    return c
+
+
+def _sphere_transfer(n, d, seed, ridges, kser):
+    """Exact per-degree error of NTK ridge(less) regression for one uniform training set.
+
+    For a unit-variance field on degree k only (variance 1 per harmonic) the test error, averaged exactly over
+    the field, is N(k,d) E_k with E_k = 1 - 2 mu_k <G^-1, P_k(T)> + <P_k(T), G^-1 B G^-1>, G = Theta(T) + ridge I
+    (closed-form NTK Gram), B = sum_k mu_k^2 N P_k(T) (Funk-Hecke + addition theorem). For k -> inf, P_k(T) -> I:
+    E_inf = 1 + tr(G^-1 B G^-1). Returns E (len(ridges), kser+1) and E_inf (len(ridges),).
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    T = np.clip(X @ X.T, -1.0, 1.0)
+    mu, N = ref_ntk(d, kser), ref_dims(kser, d)
+    B = _legendre_series(mu * mu * N, T, d)
+    G = ntk_closed(T)
+    Ginv = [np.linalg.inv(G + r * np.eye(n)) for r in ridges]
+    W = [Gi @ B @ Gi for Gi in Ginv]
+    E = np.empty((len(ridges), kser + 1))
+    P0, P1 = np.ones_like(T), T.copy()
+    for k in range(kser + 1):
+        if k >= 2:
+            P0, P1 = P1, ((2 * k + d - 4) * T * P1 - (k - 1) * P0) / (k + d - 3)
+        P = P0 if k == 0 else P1
+        for i in range(len(ridges)):
+            E[i, k] = 1.0 - 2.0 * mu[k] * np.vdot(Ginv[i], P) + np.vdot(P, W[i])
+    return E, np.array([1.0 + np.trace(w) for w in W])
+
+
+def _sphere_eps(E, E_inf, c, d):
+    """Test error of a field with variances c from the per-degree errors (degrees beyond kser: E_inf)."""
+    kser = E.shape[-1] - 1
+    N = ref_dims(c.size - 1, d)
+    return E @ (N * c)[:kser + 1] + E_inf * (N * c)[kser + 1:].sum()
+
+
+def _gaussian_design_eps(n, d, mu, c, kg, seed, ridge=0.0):
+    """The same regression with every harmonic replaced by an iid N(0,1) feature (Gaussian design).
+
+    Degrees <= kg are explicit features (multiplicity N(k,d)); the degrees above act, in that design, as
+    (sum N mu) I in the Gram matrix and as white label noise; error averaged exactly over the target.
+    """
+    rng = np.random.default_rng(seed)
+    N = ref_dims(mu.size - 1, d)
+    deg = np.repeat(np.arange(kg + 1), N[:kg + 1].astype(int))
+    m, cc = mu[deg], c[deg]
+    F = rng.standard_normal((n, deg.size))
+    tail = lambda v: (N[kg + 1:] * v[kg + 1:]).sum()  # noqa: E731
+    eye = np.eye(n)
+    Ginv = np.linalg.inv((F * m) @ F.T + (tail(mu) + ridge) * eye)
+    B = (F * m ** 2) @ F.T + tail(mu ** 2) * eye
+    A = (F * (m * cc)) @ F.T + tail(mu * c) * eye
+    C = (F * cc) @ F.T + tail(c) * eye
+    return (N * c).sum() - 2.0 * np.vdot(Ginv, A) + np.vdot(Ginv @ C @ Ginv, B)
+
+
+def test_sphere_transfer_matches_closed_form_simulation():
+    # the per-degree simulation used below agrees with the closed-form |t|-teacher simulation on the same sets
+    d = 3
+    for seed, n in ((0, 40), (1, 90)):
+        direct = _simulate_numpy_exact([n], d, [seed])[0, 0]
+        E, Einf = _sphere_transfer(n, d, seed, [0.0], 200)
+        assert _sphere_eps(E, Einf, abs_teacher_c(d, 20000), d)[0] == pytest.approx(direct, rel=1e-6)
+
+
+def test_krr_vs_gaussian_design():
+    # The theory is asymptotically exact for Gaussian features: with the d = 3 NTK spectrum and the |t| teacher,
+    # a Gaussian-design simulation agrees (measured 1.00-1.03 for n = 32..512, 6-8 sets); so the implementation
+    # is right and the d = 3 gap on the sphere (below) comes from the spherical harmonics not being Gaussian.
+    d, K = 3, 20000
+    mu = ref_ntk(d, K)
+    for kind, tol in (("abs", 0.06), ("2.5", 0.12)):
+        c = _field_c(d, K, kind)
+        for n, kg in ((64, 30), (128, 40)):
+            sim = np.mean([_gaussian_design_eps(n, d, mu, c, kg, s) for s in range(6)])
+            ratio = sim / theory.krr_learning_curve(n, d, mu, c)
+            assert abs(ratio - 1) < tol, (kind, n, ratio)
+
+
+# Measured on the sphere (theory/README.md section 6), simulation / theory, NTK, d = 3, n = 32..1024, 6-16 sets:
+# ridgeless: |t| teacher 1.19-1.32, nu_t = 1 field 1.12-1.19, nu_t = 2.5 1.33-1.68, nu_t = 4 1.46-2.0, constant
+# 1.7-2.1 (per-set errors of smooth targets are heavy-tailed: close pairs); ridge lambda = n kappa_0(n): 1.06-1.30;
+# lambda = 10 n kappa_0(n): 0.95-1.02 for every target. The bands below are those measurements, not targets.
+KRR_BAND_D3 = {"abs": (1.05, 1.45), "1": (1.03, 1.3), "const": (1.2, 3.0), "4": (1.2, 3.0)}
+KRR_RTOL_RIDGE = 0.1
 KRR_RTOL_D5 = 0.15
 
 
-def test_krr_vs_numpy_simulation_fast():
-    K = 20000
-    for d, ns, seeds in ((3, [32, 64, 128], range(12)), (5, [32, 64, 128], range(6))):
-        sim = _simulate_numpy_exact(ns, d, seeds).mean(axis=0)
-        th = theory.krr_learning_curve(ns, d, ref_ntk(d, K), abs_teacher_c(d, K))
-        ratio = sim / th
-        if d == 3:
-            assert np.all((ratio > KRR_BAND_D3[0]) & (ratio < KRR_BAND_D3[1])), ratio
-        else:
-            assert np.all(np.abs(ratio - 1) < KRR_RTOL_D5), ratio
+def _ridge_scale(n, d, mu):
+    """lambda = n * kappa_0(n): a ridge comparable to the effective one of the ridgeless problem."""
+    c0 = np.zeros(mu.size)
+    c0[0] = 1.0
+    return n * theory.krr_learning_curve(n, d, mu, c0, full=True).kappa[0]
+
+
+def _check_sphere(d, ns, seeds, kser, kinds, ridge_rel=10.0, K=20000):
+    mu = ref_ntk(d, K)
+    out = {}
+    for n in ns:
+        lam = ridge_rel * _ridge_scale(n, d, mu)
+        runs = [_sphere_transfer(n, d, s, [0.0, lam], kser) for s in seeds]
+        for kind in kinds:
+            c = _field_c(d, K, kind)
+            sim = np.mean([_sphere_eps(E, Ei, c, d) for E, Ei in runs], axis=0)
+            th = np.array([theory.krr_learning_curve(n, d, mu, c, r) for r in (0.0, lam)])
+            out[kind, n] = sim / th                # (ridgeless ratio, ridge ratio)
+    return out
+
+
+def test_krr_vs_sphere_simulation_fast():
+    out = _check_sphere(3, [64, 128], range(30), 150, ("abs", "1", "const", "4"))
+    for (kind, n), (r0, r1) in out.items():
+        lo, hi = KRR_BAND_D3[kind]
+        assert lo < r0 < hi, (kind, n, r0)           # ridgeless: the theory is LOW in d = 3 (known, see README)
+        assert abs(r1 - 1) < KRR_RTOL_RIDGE, (kind, n, r1)   # a ridge 10 n kappa_0 dominates: accurate
+    for (kind, n), (r0, r1) in _check_sphere(5, [64, 128], range(6), 100, ("abs",)).items():
+        assert abs(r0 - 1) < KRR_RTOL_D5 and abs(r1 - 1) < KRR_RTOL_RIDGE, (kind, n, r0, r1)   # d = 5: accurate
+
+
+@pytest.mark.slow
+def test_krr_vs_sphere_simulation_full():
+    out = _check_sphere(3, [32, 64, 128, 256, 512, 1024], range(16), 300, ("abs", "1", "const", "4"))
+    for (kind, n), (r0, r1) in sorted(out.items()):
+        print(kind, n, "ridgeless", round(r0, 3), "ridge", round(r1, 3))
+        lo, hi = KRR_BAND_D3[kind]
+        assert lo < r0 < hi, (kind, n, r0)
+        assert abs(r1 - 1) < KRR_RTOL_RIDGE, (kind, n, r1)
+
+
+@pytest.mark.slow
+def test_krr_vs_sphere_simulation_other_d():
+    # d = 5: ridgeless within 15 % for the rough |t| teacher (measured 1.04-1.13); d = 2: the theory fails
+    # ridgeless (measured 2.2-4.4 for the |t| teacher, 3-9 for a constant target) and still with lambda = n kappa_0
+    # (1.4-2.2), but not with lambda = 10 n kappa_0 (1.02-1.05).
+    for (kind, n), (r0, r1) in _check_sphere(5, [64, 256], range(8), 120, ("abs",)).items():
+        assert abs(r0 - 1) < KRR_RTOL_D5 and abs(r1 - 1) < KRR_RTOL_RIDGE, (kind, n, r0, r1)
+    for (kind, n), (r0, r1) in _check_sphere(2, [64, 128], range(8), 1200, ("abs", "const"), ridge_rel=1.0).items():
+        assert r0 > 1.8 and r1 > 1.2, (kind, n, r0, r1)
+    for (kind, n), (r0, r1) in _check_sphere(2, [64, 128], range(8), 1200, ("abs", "const")).items():
+        assert abs(r1 - 1) < KRR_RTOL_RIDGE, (kind, n, r0, r1)
 
 
 def _simulate_spherekern(ns, d, c, seeds, m_test, draws, ridge=0.0):
@@ -573,7 +741,7 @@ def test_krr_vs_spherekern_simulation_fast():
     cc[:kc + 1] = c
     th = theory.krr_learning_curve(ns, d, ref_ntk(d, K), cc)
     ratio = sim / th
-    assert np.all((ratio > KRR_BAND_D3[0]) & (ratio < KRR_BAND_D3[1])), ratio
+    assert np.all((ratio > KRR_BAND_D3["abs"][0]) & (ratio < KRR_BAND_D3["abs"][1])), ratio
 
 
 @pytest.mark.slow
@@ -587,17 +755,7 @@ def test_krr_vs_spherekern_simulation_full():
     th = theory.krr_learning_curve(ns, d, ref_ntk(d, K), cc)
     ratio = sim.mean(axis=0) / th
     print("n", ns, "sim/theory", np.round(ratio, 3))
-    assert np.all((ratio > KRR_BAND_D3[0]) & (ratio < KRR_BAND_D3[1])), ratio
-
-
-@pytest.mark.slow
-def test_krr_vs_numpy_simulation_full():
-    d, K = 3, 20000
-    ns = [32, 64, 128, 256, 512, 1024]
-    sim = _simulate_numpy_exact(ns, d, range(16), kser=300).mean(axis=0)
-    ratio = sim / theory.krr_learning_curve(ns, d, ref_ntk(d, K), abs_teacher_c(d, K))
-    print("n", ns, "sim/theory", np.round(ratio, 3))
-    assert np.all((ratio > KRR_BAND_D3[0]) & (ratio < KRR_BAND_D3[1])), ratio
+    assert np.all((ratio > KRR_BAND_D3["abs"][0]) & (ratio < KRR_BAND_D3["abs"][1])), ratio
 
 
 def test_krr_generic_field_parity_floor():
@@ -614,5 +772,5 @@ def test_krr_generic_field_parity_floor():
     th = theory.krr_learning_curve(ns, d, ref_ntk(d, K), cc)
     floor = (ref_dims(kc, d) * c)[3::2].sum()
     assert np.all(th > floor) and np.all(sim > floor)
-    ratio = sim / th                                         # measured 1.16-1.18: the d = 3 gap again
-    assert np.all((ratio > KRR_BAND_D3[0]) & (ratio < KRR_BAND_D3[1])), ratio
+    ratio = sim / th                                         # measured 1.16-1.18: the d = 3 gap again (nu_t = 1)
+    assert np.all((ratio > KRR_BAND_D3["1"][0]) & (ratio < KRR_BAND_D3["1"][1])), ratio
