@@ -9,6 +9,8 @@
 * the lazy network vs the minimum-norm interpolant (spherekern.solvers.min_norm and a direct numpy
   solve of the closed-form NTK system); the feature network with the L1 penalty vs a brute-force
   lasso over a fine grid of directions (numpy FISTA) and spherekern.solvers.atomic;
+* refit_output (exact L1 output layer) vs numpy FISTA on the same features (also a degenerate
+  dictionary and xi = 1), and, after training in the gd check's setting, vs spherekern.solvers.atomic;
 * count_atoms vs a naive set of activation patterns; bad input.
 """
 import math
@@ -372,6 +374,84 @@ def test_feature_network_vs_atomic_solver():
     assert count_atoms(net, X) <= n
 
 
+# ---------------------------------------------------------------- refit_output (exact sparse output layer)
+def fista_lasso(A, y, lam, iters):
+    """Reference: min (1/2n)|A u - y|^2 + lam |u|_1 by FISTA with restart (numpy); returns the objective."""
+    n = len(y)
+    L = np.linalg.norm(A, 2) ** 2 / n
+    u = np.zeros(A.shape[1])
+    z, tk = u.copy(), 1.0
+    obj = lambda v: 0.5 * np.mean((A @ v - y) ** 2) + lam * np.abs(v).sum()
+    for _ in range(iters):
+        v = z - A.T @ (A @ z - y) / n / L
+        u_new = np.sign(v) * np.maximum(np.abs(v) - lam / L, 0)
+        if obj(u_new) > obj(u):          # adaptive restart (O'Donoghue & Candes)
+            z, tk = u.copy(), 1.0
+            continue
+        t_new = (1 + math.sqrt(1 + 4 * tk * tk)) / 2
+        z = u_new + (tk - 1) / t_new * (u_new - u)
+        u, tk = u_new, t_new
+    return obj(u)
+
+
+def objective_of(net, X, y, lam):
+    return 0.5 * np.mean((net.predict(X) - y) ** 2) + lam * np.abs(net.weights).sum() / net.width
+
+
+@pytest.mark.parametrize("xi,degenerate", [(0.0, False), (0.0, True), (1.0, False)])
+def test_refit_output_vs_fista_on_the_same_features(xi, degenerate):
+    n, d, H, lam = 12, 3, 60, 2e-3
+    X = sphere_points(n, d, 50)
+    y = teacher(X)
+    net = TwoLayerNet(d, H, xi=xi, sphere=True, seed=51)
+    if degenerate:      # 5 neurons per direction, tiny moves: same activation cell, dependent columns
+        base = net.directions[:12].copy()
+        for c in range(5):
+            net.directions[12 * c:12 * (c + 1)] = base + 1e-4 * c * np.roll(base, 1, axis=1)
+        net.directions /= np.linalg.norm(net.directions, axis=1, keepdims=True)
+    a = net.alpha
+    y_eff = y + xi * a * np.maximum(X @ net.directions0.T, 0) @ net.weights0     # the frozen xi-term
+    A = np.maximum(X @ net.directions.T, 0)
+    # u = alpha w: penalty lam |w| / H = lam / (H alpha) |u|
+    ref = fista_lasso(A, y_eff, lam / (H * a), 30000)
+    before = objective_of(net, X, y, lam)
+    theta = net.directions.copy()
+    res = network.refit_output(net, X, y, lam)
+    after = objective_of(net, X, y, lam)
+    assert after == pytest.approx(res.objective, rel=1e-12)
+    assert res.objective_before == pytest.approx(before, rel=1e-12)
+    assert after <= before
+    assert after == pytest.approx(ref, rel=1e-6)
+    assert after <= ref * (1 + 1e-7)                       # not worse than the reference's iterate
+    assert np.array_equal(net.directions, theta)           # the first layer is untouched
+    S = np.flatnonzero(net.weights)
+    assert res.n_support == S.size <= n
+    assert np.linalg.matrix_rank(A[:, S]) == S.size        # a vertex: independent active features
+    assert count_atoms(net, X) <= n
+    assert res.kkt <= 1 + 1e-5 and res.gap <= 1e-5
+
+
+@pytest.mark.filterwarnings("ignore:atomic. column generation stopped")
+def test_feature_network_d3_constant_target_sparse_after_refit():
+    """Issue 3: the L1 feature network reaches n_A <= n (the setting of the gd check: d = 3, constant
+    target, lam = 1e-3, H = 256, 4000 conic steps), and its objective is close to the continuous
+    optimum of spherekern.solvers.atomic with the same lam (an independent column-generation solver)."""
+    from spherekern.solvers import atomic
+    n, d, H, lam = 16, 3, 256, 1e-3
+    X = sphere_points(n, d, 58)
+    y = np.ones(n)
+    net = TwoLayerNet(d, H, xi=0.0, sphere=True, seed=59)
+    hist = train(net, X, y, steps=4000, lam=lam, conic=True, tol=0.0, rtol=0.0, progress=False)
+    # here GD alone leaves 21 activation patterns with non-zero weight for n = 16 (measured; not asserted)
+    res = network.refit_output(net, X, y, lam)
+    assert res.objective <= hist.objective[-1]
+    assert count_atoms(net, X) <= res.n_support <= n
+    sol = atomic(X, y, lam=lam)
+    assert sol.n_atoms <= n
+    assert res.objective >= sol.objective * (1 - 1e-4)     # atomic: the optimum over all directions
+    assert res.objective <= sol.objective * 1.02
+
+
 # ---------------------------------------------------------------- history, progress
 def test_history_and_progress_bar(capsys):
     X = sphere_points(10, 3, 32)
@@ -535,6 +615,26 @@ def test_bad_predict_and_count_arguments():
         net.loss_and_grad(X, np.ones(4), lam=-1.0)
     with pytest.raises(ValueError, match="c0 must be >= 0"):
         TangentKernel(1.0, -1.0)
+
+
+def test_bad_refit_arguments():
+    snet = TwoLayerNet(3, 10, sphere=True, seed=0)
+    X = sphere_points(4, 3, 44)
+    y = np.ones(4)
+    with pytest.raises(TypeError, match="net must be a TwoLayerNet"):
+        network.refit_output(None, X, y, 1e-3)
+    with pytest.raises(ValueError, match="refit_output requires a network with sphere=True"):
+        network.refit_output(TwoLayerNet(3, 10, seed=0), X, y, 1e-3)
+    with pytest.raises(ValueError, match="lam must be > 0"):
+        network.refit_output(snet, X, y, 0.0)
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        network.refit_output(snet, X, y, 1e-3, tol=0.0)
+    with pytest.raises(ValueError, match="gap_tol must be >= 0"):
+        network.refit_output(snet, X, y, 1e-3, gap_tol=-1.0)
+    with pytest.raises(ValueError, match="max_sweeps must be >= 1"):
+        network.refit_output(snet, X, y, 1e-3, max_sweeps=0)
+    with pytest.raises(ValueError, match="y must have one value per row of X"):
+        network.refit_output(snet, X, np.ones(5), 1e-3)
 
 
 def test_cuda_device_without_cuda_raises(monkeypatch):
