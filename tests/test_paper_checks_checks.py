@@ -118,3 +118,33 @@ def test_grf_spectrum_is_even_from_degree_two():
     assert c[0] == 0 and c[1] == 0 and c[2] == pytest.approx(2.0 ** -4) and c[4] == pytest.approx(4.0 ** -4)
     assert np.all(c[3::2] == 0) and np.all(c[2::2] > 0)
     assert grf_kmax(3, 4.0) < grf_kmax(3, 1.0) <= 400
+
+
+def _gd_result(p, n_atoms_fn):
+    """Synthetic results of the gd check's runs: power laws with beta = 2.5 for both feature curves, lazy GD
+    within 5% of min_norm; the sparsity fields of the feature runs from n_atoms_fn(p)."""
+    err = 0.3 * p["n"] ** -2.5 * math.exp(0.05 * np.random.default_rng([p["n"], p["seed"]]).standard_normal())
+    if p["regime"] == "gd-feature":
+        return {"err": err, "n_atoms": n_atoms_fn(p), "n_atoms_gd": 3 * p["n"] // 2, "objective": 0.99e-2,
+                "objective_gd": 1e-2, "refit_gap": 1e-8}
+    if p["regime"] == "gd-lazy":
+        return {"err": 1.05 * err, "err_ref": err, "converged": True}
+    return {"err": err, "n_atoms": p["n"]}
+
+
+def test_gd_sparsity_uses_the_final_network_and_fails_on_one_dense_run(tmp_path):
+    mod = CHECKS["gd"]
+    ctx = Context("quick", 0, tmp_path, n_boot=200)
+    ps = task_params(mod, "quick", 0)
+    runs = [Run(p, _gd_result(p, lambda q: q["n"] // 2)) for p in ps]
+    ev = mod.evaluate(runs, ctx)
+    assert ev.passed, [(m.label, m.measured) for m in ev.measurements if not m.passed]
+    sparse = ev.measurements[0]
+    assert sparse.measured == pytest.approx(0.5)      # the final (refitted) network, not GD's 1.5 n
+    assert "GD alone: max n_A / n = 1.50" in sparse.note and "1.00% (max)" in sparse.note
+    dense = next(p for p in ps if p["regime"] == "gd-feature" and p["n"] == 32 and p["seed"] == 1)
+    runs = [Run(p, _gd_result(p, lambda q: q["n"] + 1 if q is dense else q["n"] // 2)) for p in ps]
+    ev = mod.evaluate(runs, ctx)
+    failed = [m for m in ev.measurements if not m.passed]
+    assert len(failed) == 1 and failed[0] is ev.measurements[0]
+    assert failed[0].measured == pytest.approx(33 / 32)
