@@ -19,6 +19,9 @@ to the hardware instruction) and no divisions, so LLVM vectorises the loop
     (tests/test_kernels.py, mpmath oracle, dense grids, the ends and near +-1): below 2 ulp of
     the result, i.e. < 5e-16 absolute on [-1, 1].
 
+``asin_small``
+    ``arcsin r`` for ``r in [0, 1/2]`` with the same polynomial (the Gram kernels' angle from a chord).
+
 ``sqrt1m2``
     ``sqrt(1 - t^2)`` computed as ``sqrt((1 - t)(1 + t))`` (relative error a few ulp for every
     ``t``, where ``1 - t*t`` would lose all digits near +-1).
@@ -32,7 +35,7 @@ import math
 
 import numba
 
-__all__ = ["acos", "sqrt1m2", "clip1", "ntk", "arccos0", "arccos1", "arccos2"]
+__all__ = ["acos", "asin_small", "sqrt1m2", "clip1", "ntk", "arccos0", "arccos1", "arccos2"]
 
 _PIO2_HI = 1.5707963267948966
 _PIO2_LO = 6.123233995736766e-17
@@ -102,6 +105,13 @@ def acos(t):
     lo = (_PI_LO if neg else 0.0) if big else _PIO2_LO
     w = -w if (big and not neg) else w
     return hi - (w - lo)
+
+
+@_jit
+def asin_small(r):
+    """arcsin(r) for r in [0, 1/2]: ``r + r z P(z)``, ``z = r^2`` (the polynomial of :func:`acos`, < 2 ulp)."""
+    z = r * r
+    return r + r * z * _poly(z)
 
 
 @_jit

@@ -29,10 +29,34 @@ and the neural tangent kernel of ``f(x) = H^{-1/2} sum_h w_h relu(theta_h . x)``
 so ``Theta(1) = 1`` (Jacot, Gabriel & Hongler 2018; neural-tangents ``Dense(W_std=1) >> Relu >>
 Dense(W_std=1)`` without bias gives the same kernel up to their ``1/d`` input scaling).
 
+Nearly coincident or antipodal points (``gram`` only).  The closed-form kernels are functions of the
+angle ``theta = arccos t`` with square-root singularities at ``t = +-1`` (``kappa_0`` and the NTK have
+``dphi/dt ~ 1 / (2 pi sin theta)``).  A computed dot product carries an absolute rounding error
+``|dt| <= gamma ~ (d/4 + 3) u`` (u = 2^-53), so ``phi(fl(x . y))`` is off by ``~ gamma / (2 pi sin theta)``:
+up to ~1e-8 for points 1e-8 apart, more than ``phi(1) - phi(t) ~ theta / (2 pi)``, the eigenvalue that such
+a pair contributes to the Gram matrix (which then becomes indefinite in float64).  ``kernel(t)`` on a
+bare ``t`` cannot do better (the digits are gone from ``t``), but ``gram`` can: for entries with
+``|t| > 1 - s*``, ``s* = 2^-12``, it recomputes ``s = 1 - |t|`` from the coordinates as
+``|x - y|^2 / 2`` (or ``|x + y|^2 / 2`` near ``t = -1``), a sum of squared differences with relative
+error ~ (d + 2) u at any angle, and evaluates ``phi`` through ``h = 2 asin(sqrt(s / 2))`` (the angle to
+the nearer of ``+-x``), ``cos theta = +-(1 - s)``, ``sin theta = sqrt(s (2 - s))``, ``pi - theta = pi - h``
+or ``h``.  Every Gram entry of NTK and ArcCos(n) is then within a few ulp of ``phi`` at the exact angle
+between the two (double-precision) points, down to exact duplicates (``phi(1)``), so ``phi(1) - phi(t)``
+keeps its relative accuracy wherever ``phi(t)`` itself can represent it.  Choice of ``s*``: outside the
+band (``sin theta >= sqrt(2 s*) ~ 0.022``) the first-order error of the dot-product route is at most
+``gamma / (2 pi 0.022) ~ 7 gamma``, below 1e-14 for d <= 39 by the worst-case bound (and for far larger d
+with the typical, random-walk, rounding), and the relative error of ``phi(1) - phi(t)`` is at most
+``gamma / (2 s*) ~ 2e3 gamma``; the band holds a fraction ``~ 2 sqrt(2 s*) / pi ~ 1.4%`` of the pairs
+of uniform points for d = 2 and ``~ (2 s*)^((d-1)/2)`` in general, so the second pass is rare except
+for d = 2.  For unit x, y, ``|x - y|^2 / 2 = 1 - x . y`` exactly; for rows of norm ``1 + eps`` (allowed up
+to 1e-6) the two routes differ by ``O(eps)`` in ``s``, which the dot-product route suffers everywhere
+anyway.  ``FromSpectrum`` is a polynomial in ``t`` (no singularity) and uses ``t`` throughout.
+
 Speed.  The Gram kernels compute a block of dot products into a thread-local buffer and map it
 through a branch-free polynomial ``arccos`` (:mod:`spherekern._fastmath`, < 2 ulp), so LLVM
-vectorises the whole inner loop; the cost is within a small factor of the "floor", the same
-loops writing the plain dot-product Gram (bench/bench_kernels.py).
+vectorises the whole inner loop, which also counts the entries in the band above; only row segments
+holding one get a second (vectorised, chunked) pass.  The cost is within a small factor of the "floor",
+the same loops writing the plain dot-product Gram (bench/bench_kernels.py).
 
 References
 ----------
@@ -151,15 +175,111 @@ def _jn_block(acc, w, degree, s2, ja, jb):
 #: what _gram_closed / _map_closed compute per entry
 _DOT, _NTK, _ARCCOS0, _ARCCOS1, _ARCCOS2, _ARCCOSN = 0, 1, 2, 3, 4, 5
 
+#: Gram entries with ``|x . y| > 1 - _S_NEAR`` are recomputed from the coordinates (``_fix_near``); see
+#: the module docstring ("Nearly coincident or antipodal points") for the choice of the threshold.
+_S_NEAR = 2.0 ** -12
+_T_NEAR = 1.0 - _S_NEAR          # exact in binary
+_PI_HI = 3.141592653589793
+_PI_LO = 1.2246467991473532e-16
+
+
+@nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
+def _phi_angle(kind, degree, c, sn, a):
+    """phi as a function of the angle theta, given c = cos theta, sn = sin theta and a = pi - theta."""
+    if kind == _NTK:
+        return (sn + 2.0 * a * c) * _INV_2PI
+    if kind == _ARCCOS0:
+        return a * _INV_2PI
+    if kind == _ARCCOS1:
+        return (sn + a * c) * _INV_2PI
+    if kind == _ARCCOS2:
+        return (3.0 * sn * c + a * (1.0 + 2.0 * c * c)) * _INV_2PI
+    s2 = sn * sn                                        # _ARCCOSN: J_n recursion, J_0 = a, J_1 = sn + a c
+    ja = a
+    jb = sn + a * c
+    for q in range(2, degree + 1):
+        jn = (2.0 * q - 1.0) * c * jb + (q - 1.0) * (q - 1.0) * s2 * ja
+        ja = jb
+        jb = jn
+    return jb * _INV_2PI
+
+
+#: chunk of a row segment that _fix_near recomputes at once (vectorised) when it holds a near entry
+_CH = 16
+
+
+@nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
+def _fix_near(X, YT, i, j0, w, tb, kind, degree, o, sb, cb, nb_, ab):
+    """o[j] <- phi(theta_j) for the entries of the block with |tb[j]| > _T_NEAR (tb: the dot products).
+
+    theta_j from s = 1 - |t| recomputed as |x -+ y|^2 / 2 (a sum of squared differences over the d
+    coordinates: relative error ~ (d + 2) u at any angle, where 1 - t has absolute error ~ d u); then
+    h = 2 asin(sqrt(s / 2)) is the angle to the nearer of +-x, cos theta = +-(1 - s),
+    sin theta = sqrt(s (2 - s)), pi - theta = pi - h (near t = 1) or h (near t = -1).
+    The block is taken in chunks of _CH entries: a vectorised count first, and only a chunk holding a
+    near entry is recomputed, all of it, by vectorised loops with selects; its far entries keep their
+    value.  Buffers: sb, cb, nb_, ab (length >= _CH).
+    """
+    d = X.shape[1]
+    for c0 in range(0, w, _CH):
+        c1 = min(c0 + _CH, w)
+        q = c1 - c0
+        cnt = 0
+        for j in range(c0, c1):
+            cnt += abs(tb[j]) > _T_NEAR
+        if cnt == 0:
+            continue
+        tc = tb[c0:c1]
+        for j in range(q):
+            cb[j] = 1.0 if tc[j] > 0.0 else -1.0       # sign of t: x - y near t = 1, x + y near t = -1
+            sb[j] = 0.0
+        for k in range(d):
+            xk = X[i, k]
+            yk = YT[k, j0 + c0:j0 + c1]
+            for j in range(q):
+                e = xk - cb[j] * yk[j]
+                sb[j] += e * e
+        for j in range(q):
+            s = min(0.5 * sb[j], 0.5)                    # <= _S_NEAR + O(norm tolerance) for near entries
+            h = 2.0 * fm.asin_small(math.sqrt(0.5 * s))
+            pos = cb[j] > 0.0
+            nb_[j] = math.sqrt(s * (2.0 - s))
+            ab[j] = ((_PI_HI - h) + _PI_LO) if pos else h
+            cb[j] = (1.0 - s) if pos else (s - 1.0)
+        oc = o[c0:c1]
+        if kind == _NTK:
+            for j in range(q):
+                v = (nb_[j] + 2.0 * ab[j] * cb[j]) * _INV_2PI
+                oc[j] = v if abs(tc[j]) > _T_NEAR else oc[j]
+        elif kind == _ARCCOS0:
+            for j in range(q):
+                v = ab[j] * _INV_2PI
+                oc[j] = v if abs(tc[j]) > _T_NEAR else oc[j]
+        elif kind == _ARCCOS1:
+            for j in range(q):
+                v = (nb_[j] + ab[j] * cb[j]) * _INV_2PI
+                oc[j] = v if abs(tc[j]) > _T_NEAR else oc[j]
+        elif kind == _ARCCOS2:
+            for j in range(q):
+                c = cb[j]
+                v = (3.0 * nb_[j] * c + ab[j] * (1.0 + 2.0 * c * c)) * _INV_2PI
+                oc[j] = v if abs(tc[j]) > _T_NEAR else oc[j]
+        else:
+            for j in range(q):
+                if abs(tc[j]) > _T_NEAR:
+                    oc[j] = _phi_angle(kind, degree, cb[j], nb_[j], ab[j])
+
 
 @nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
 def _gram_closed(X, YT, kind, degree, out):
-    """out[i, j] = phi(clip(X[i] . Y[j])) for the closed-form kernels (YT = Y transposed).
+    """out[i, j] = phi(X[i] . Y[j]) for the closed-form kernels (YT = Y transposed).
 
     ``kind``: _DOT (the floor: no phi, no clip), _NTK, _ARCCOS0/1/2 (closed forms), _ARCCOSN (``degree``
     >= 3, by the recursion in the degree).
     One compiled function for all of them (the branch is taken once per 256-entry row segment);
-    the floor therefore runs exactly the loops of the kernels.
+    the floor therefore runs exactly the loops of the kernels.  phi is applied to the clipped dot
+    product in a vectorised loop that also counts the entries with |t| > _T_NEAR; a row segment with
+    any such entry is scanned a second time and those entries are recomputed by ``_fix_near``.
     """
     n = X.shape[0]
     m = YT.shape[1]
@@ -168,30 +288,50 @@ def _gram_closed(X, YT, kind, degree, out):
         s2 = np.empty(_BC)
         ja = np.empty(_BC)
         jb = np.empty(_BC)
+        tb = np.empty(_BC)
+        sb = np.empty(_CH)
+        cb = np.empty(_CH)
+        nb_ = np.empty(_CH)
+        ab = np.empty(_CH)
         for j0 in range(0, m, _BC):
             w = min(_BC, m - j0)
             for i in range(b * _BR, min(n, (b + 1) * _BR)):
                 _dot_block(X, YT, i, j0, w, acc)
                 o = out[i, j0:j0 + w]
+                nnear = 0
                 if kind == _NTK:
                     for j in range(w):
-                        o[j] = fm.ntk(fm.clip1(acc[j]))
+                        t = acc[j]
+                        o[j] = fm.ntk(fm.clip1(t))
+                        nnear += abs(t) > _T_NEAR
                 elif kind == _ARCCOS1:
                     for j in range(w):
-                        o[j] = fm.arccos1(fm.clip1(acc[j]))
+                        t = acc[j]
+                        o[j] = fm.arccos1(fm.clip1(t))
+                        nnear += abs(t) > _T_NEAR
                 elif kind == _ARCCOS0:
                     for j in range(w):
-                        o[j] = fm.arccos0(fm.clip1(acc[j]))
+                        t = acc[j]
+                        o[j] = fm.arccos0(fm.clip1(t))
+                        nnear += abs(t) > _T_NEAR
                 elif kind == _ARCCOS2:
                     for j in range(w):
-                        o[j] = fm.arccos2(fm.clip1(acc[j]))
+                        t = acc[j]
+                        o[j] = fm.arccos2(fm.clip1(t))
+                        nnear += abs(t) > _T_NEAR
                 elif kind == _ARCCOSN:
+                    for j in range(w):
+                        t = acc[j]
+                        tb[j] = t
+                        nnear += abs(t) > _T_NEAR
                     _jn_block(acc, w, degree, s2, ja, jb)
                     for j in range(w):
                         o[j] = acc[j]
                 else:
                     for j in range(w):
                         o[j] = acc[j]
+                if nnear > 0:
+                    _fix_near(X, YT, i, j0, w, tb if kind == _ARCCOSN else acc, kind, degree, o, sb, cb, nb_, ab)
 
 
 def _gram_dot(X, YT, out):
@@ -328,6 +468,12 @@ class Kernel:
         Returns
         -------
         ndarray of float64, the shape of ``t`` (a numpy scalar for a scalar ``t``).
+
+        Notes
+        -----
+        ``phi`` is evaluated to a few ulp at the given ``t``.  Near ``t = +-1`` a ``t`` obtained as a
+        rounded dot product has already lost the digits of ``1 -+ t`` that the square-root singularity
+        amplifies; :meth:`gram` recomputes them from the points (module docstring).
         """
         t = as_t(t, "t")
         flat = np.ascontiguousarray(t.reshape(-1))
@@ -367,9 +513,11 @@ class Kernel:
         them through ``phi`` with a vectorised, branch-free arccos.  When ``Y`` is ``X`` the result is
         symmetric up to rounding (an entry and its mirror may be computed by the vector body and the
         scalar remainder of the inner loop, which can differ in the last bit); symmetrise with
-        ``(K + K.T) / 2`` if exact symmetry matters.  Near ``t = +-1`` the kernels have square-root
-        singularities, so the rounding error ``delta ~ d eps`` of the dot product moves ``phi`` by up to
-        ``~ sqrt(2 delta) / pi`` there: the conditioning of the problem, not an error of ``phi``.
+        ``(K + K.T) / 2`` if exact symmetry matters.  Near ``t = +-1`` the closed-form kernels
+        (NTK, ArcCos) have square-root singularities, where ``phi`` of a rounded dot product would be
+        off by up to ``~ sqrt(2 d u) / pi``; entries with ``|t| > 1 - 2^-12`` are therefore evaluated from
+        the angle recomputed from the coordinates (``|x -+ y|^2 / 2``), accurate to a few ulp at any angle
+        (module docstring), on the CPU and on the GPU.  ``kernel(t)`` cannot do this for a bare ``t``.
         """
         device = check_device(device)
         dt = _float_dtype(dtype, "dtype")

@@ -3,9 +3,11 @@
 Each thread computes one entry ``out[i, j] = phi(clip(X[i] . Y[j]))`` on a 2-D grid of
 ``config.TILE x config.TILE`` thread blocks: threads of a block row share ``X[i]`` (a broadcast
 read), consecutive threads read consecutive columns of ``Y^T`` and write consecutive entries of
-``out`` (coalesced).  ``phi`` uses CUDA's double-precision ``acos``/``sqrt`` (libdevice, <= 2 ulp),
-``sqrt(1 - t^2)`` as ``sqrt((1 - t)(1 + t))``, and the same J_n recursion / Clenshaw recurrence as
-the CPU kernels; the arithmetic is float64 also for a float32 ``out``.
+``out`` (coalesced).  ``phi`` uses CUDA's double-precision ``acos``/``asin``/``sqrt`` (libdevice,
+<= 2 ulp), ``sqrt(1 - t^2)`` as ``sqrt((1 - t)(1 + t))``, and the same J_n recursion / Clenshaw recurrence
+as the CPU kernels; the arithmetic is float64 also for a float32 ``out``.  Entries with
+``|t| > kernels._T_NEAR = 1 - 2^-12`` (nearly coincident or antipodal points) are evaluated from the angle recomputed from
+the coordinates, as on the CPU (module docstring of :mod:`spherekern.kernels`).
 
 Inputs are validated by :meth:`spherekern.kernels.Kernel.gram`; this module is imported only after
 :func:`spherekern._cuda.require_cuda` succeeded (a GPU, or ``NUMBA_ENABLE_CUDASIM=1``).
@@ -18,16 +20,23 @@ import numpy as np
 from numba import cuda
 
 from . import config
+from .kernels import _T_NEAR
 
 _PI = math.pi
 _INV_2PI = 1.0 / (2.0 * math.pi)
 
 
 @cuda.jit(device=True)
-def _dot_clip(X, YT, i, j):
+def _dot(X, YT, i, j):
     s = 0.0
     for k in range(X.shape[1]):
         s += X[i, k] * YT[k, j]
+    return s
+
+
+@cuda.jit(device=True)
+def _dot_clip(X, YT, i, j):
+    s = _dot(X, YT, i, j)
     if s > 1.0:
         s = 1.0
     if s < -1.0:
@@ -36,16 +45,39 @@ def _dot_clip(X, YT, i, j):
 
 
 @cuda.jit(device=True)
-def _jn(t, degree):
-    """J_degree(arccos t) (Cho & Saul), by the recursion in the degree."""
-    s2 = (1.0 - t) * (1.0 + t)
-    p = _PI - math.acos(t)
+def _angle(X, YT, i, j, t):
+    """(cos theta, sin theta, pi - theta) of the pair (X[i], Y[j]) whose computed dot product is t.
+
+    As on the CPU (:func:`spherekern.kernels._fix_near`): for |t| > _T_NEAR, s = 1 - |t| is recomputed
+    as |x -+ y|^2 / 2 from the coordinates and h = 2 asin(sqrt(s / 2)) is the angle to the nearer of +-x;
+    otherwise from the clipped t with acos.
+    """
+    if abs(t) > _T_NEAR:
+        sg = 1.0 if t > 0.0 else -1.0
+        acc = 0.0
+        for k in range(X.shape[1]):
+            e = X[i, k] - sg * YT[k, j]
+            acc += e * e
+        s = min(0.5 * acc, 0.5)
+        h = 2.0 * math.asin(math.sqrt(0.5 * s))
+        sn = math.sqrt(s * (2.0 - s))
+        if t > 0.0:
+            return 1.0 - s, sn, _PI - h
+        return s - 1.0, sn, h
+    c = min(max(t, -1.0), 1.0)
+    return c, math.sqrt((1.0 - c) * (1.0 + c)), _PI - math.acos(c)
+
+
+@cuda.jit(device=True)
+def _jn(c, sn, a, degree):
+    """J_degree(theta) (Cho & Saul) from cos theta, sin theta and pi - theta, by the recursion in the degree."""
     if degree == 0:
-        return p
-    ja = p
-    jb = math.sqrt(s2) + p * t
+        return a
+    s2 = sn * sn
+    ja = a
+    jb = sn + a * c
     for q in range(2, degree + 1):
-        jn = (2.0 * q - 1.0) * t * jb + (q - 1.0) * (q - 1.0) * s2 * ja
+        jn = (2.0 * q - 1.0) * c * jb + (q - 1.0) * (q - 1.0) * s2 * ja
         ja = jb
         jb = jn
     return jb
@@ -55,26 +87,23 @@ def _jn(t, degree):
 def _gram_dot_cuda(X, YT, out):
     j, i = cuda.grid(2)
     if i < out.shape[0] and j < out.shape[1]:
-        s = 0.0
-        for k in range(X.shape[1]):
-            s += X[i, k] * YT[k, j]
-        out[i, j] = s
+        out[i, j] = _dot(X, YT, i, j)
 
 
 @cuda.jit
 def _gram_ntk_cuda(X, YT, out):
     j, i = cuda.grid(2)
     if i < out.shape[0] and j < out.shape[1]:
-        t = _dot_clip(X, YT, i, j)
-        out[i, j] = (math.sqrt((1.0 - t) * (1.0 + t)) + 2.0 * (_PI - math.acos(t)) * t) * _INV_2PI
+        c, sn, a = _angle(X, YT, i, j, _dot(X, YT, i, j))
+        out[i, j] = (sn + 2.0 * a * c) * _INV_2PI
 
 
 @cuda.jit
 def _gram_arccos_cuda(X, YT, degree, out):
     j, i = cuda.grid(2)
     if i < out.shape[0] and j < out.shape[1]:
-        t = _dot_clip(X, YT, i, j)
-        out[i, j] = _jn(t, degree) * _INV_2PI
+        c, sn, a = _angle(X, YT, i, j, _dot(X, YT, i, j))
+        out[i, j] = _jn(c, sn, a, degree) * _INV_2PI
 
 
 @cuda.jit

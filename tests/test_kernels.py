@@ -417,3 +417,117 @@ def test_constructor_and_spectrum_bad_input():
 
 def test_kernel_is_base_class():
     assert all(isinstance(k, Kernel) for k in (NTK(), ArcCos(0), FromSpectrum([1.0], 2)))
+
+
+# ---------------------------------------------------------------------------------------------
+# nearly coincident / antipodal points: gram evaluates phi at the exact angle
+# ---------------------------------------------------------------------------------------------
+NEAR_ANGLES = [0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 0.02, 0.03]
+
+
+def _near_pairs(d, seed):
+    """x (d,) and Y: points at the NEAR_ANGLES from x and from -x (rounded to double, renormalised)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(d)
+    x /= np.linalg.norm(x)
+    ys = []
+    for th in NEAR_ANGLES:
+        v = rng.standard_normal(d)
+        v -= (v @ x) * x
+        v /= np.linalg.norm(v)
+        y = math.cos(th) * x + math.sin(th) * v
+        y /= np.linalg.norm(y)
+        ys += [y, -y]
+    return x, np.array(ys)
+
+
+def angle_mpmath(x, y):
+    """The angle between the double-precision vectors x and y (normalised in mpmath), 2 asin(|x^ - y^|/2)."""
+    x = [mp.mpf(float(v)) for v in x]
+    y = [mp.mpf(float(v)) for v in y]
+    nx = mp.sqrt(mp.fsum(v * v for v in x))
+    ny = mp.sqrt(mp.fsum(v * v for v in y))
+    return 2 * mp.asin(mp.sqrt(mp.fsum((a / nx - b / ny) ** 2 for a, b in zip(x, y))) / 2)
+
+
+def phi_of_angle_mpmath(kern, th):
+    """phi at the angle th: the NTK and kappa_0..2 closed forms (Cho & Saul) in mpmath; kappa_n, n >= 3, from
+    the angular integral J_n = 2^n n! int_{th - pi/2}^{pi/2} cos^n(a) cos^n(a - th) da."""
+    c, s, a = mp.cos(th), mp.sin(th), mp.pi - th
+    if isinstance(kern, NTK):
+        return (s + 2 * a * c) / (2 * mp.pi)
+    n = kern.degree
+    if n <= 2:
+        J = [a, s + a * c, 3 * s * c + a * (1 + 2 * c * c)][n]
+    else:
+        J = 2 ** n * math.factorial(n) * mp.quad(lambda b: mp.cos(b) ** n * mp.cos(b - th) ** n,
+                                                 [th - mp.pi / 2, mp.pi / 2])
+    return J / (2 * mp.pi)
+
+
+@pytest.mark.parametrize("d", [2, 3, 10])
+@pytest.mark.parametrize("kern", [NTK(), ArcCos(0), ArcCos(1), ArcCos(2), ArcCos(3)], ids=repr)
+def test_gram_near_pairs_vs_mpmath_angle(kern, d):
+    mp.mp.dps = 40
+    x, Ynear = _near_pairs(d, 20 + d)
+    # the near pairs among far points, so that they sit in several chunks / row segments
+    Y = np.vstack([sphere_points(300, d, 21), Ynear])
+    perm = np.random.default_rng(22).permutation(Y.shape[0])
+    Y = Y[perm]
+    G = kern.gram(np.vstack([sphere_points(3, d, 23), x]), Y)[-1]
+    where = np.argsort(perm)[300:]                    # columns of the near pairs
+    one = float(phi_of_angle_mpmath(kern, mp.mpf(0)))
+    u = np.finfo(float).eps
+    for col, th_nominal in zip(where, np.repeat(NEAR_ANGLES, 2)):
+        th = angle_mpmath(x, Y[col])
+        ref = phi_of_angle_mpmath(kern, th)
+        err = abs(mp.mpf(float(G[col])) - ref)
+        # a few ulp of phi(1) inside the band |t| > 1 - 2^-12 (theta < 0.0221); the dot-product route outside
+        tol = (4 * u if th_nominal < 0.022 else 1e-14) * max(1.0, one)
+        assert err <= tol, (float(th), float(err))
+        if th <= 1e-2 and abs(one - ref) >= 1e-9 * one:
+            # hence phi(1) - phi(t) (the eigenvalue a near-duplicate pair contributes) to relative accuracy,
+            # wherever float64 can hold it (the dot-product route: relative error ~ u / theta^2)
+            assert err / abs(one - ref) <= 1e-6
+    far = np.ones(Y.shape[0], bool)
+    far[where] = False
+    t = Y[far] @ x
+    ref_far = arccos_numpy(t, kern.degree) if isinstance(kern, ArcCos) else ntk_numpy(t)
+    assert np.max(np.abs(G[far] - ref_far)) <= 1e-14 * max(1.0, one)
+
+
+def test_gram_near_pairs_beat_the_dot_product_route():
+    # the reference above is discriminating: phi(fl(x . y)) misses phi at the angle by ~ u / theta
+    mp.mp.dps = 40
+    x, Y = _near_pairs(3, 5)
+    j = 2 * NEAR_ANGLES.index(1e-8)
+    ref = float(phi_of_angle_mpmath(NTK(), angle_mpmath(x, Y[j])))
+    assert abs(ntk_numpy(np.array([x @ Y[j]]))[0] - ref) > 1e-10
+    assert abs(NTK().gram(x[None], Y[j:j + 1])[0, 0] - ref) <= 4 * np.finfo(float).eps
+
+
+def test_gram_exact_duplicates_and_antipodes():
+    X = sphere_points(40, 5, 30)
+    Y = np.vstack([X, -X])
+    for kern in [NTK(), ArcCos(0), ArcCos(1), ArcCos(2), ArcCos(4)]:
+        G = kern.gram(X, Y)
+        one, minus = float(phi_of_angle_mpmath(kern, mp.mpf(0))), float(phi_of_angle_mpmath(kern, mp.pi))
+        np.testing.assert_allclose(np.diag(G[:, :40]), one, rtol=2 * np.finfo(float).eps, atol=0)
+        np.testing.assert_allclose(np.diag(G[:, 40:]), minus, rtol=0, atol=2 * np.finfo(float).eps * one)
+
+
+def test_gram_d2_dense_circle_is_positive_definite():
+    # 4096 uniform points on the circle; seed 109 has a pair 2.4e-10 rad apart (the pair's eigenvalue ~4e-11).
+    # Reference: phi at the angle difference of the points' polar angles (np.arctan2: exact to ~u).
+    from scipy.linalg import cholesky
+    X = sphere_points(4096, 2, 109)
+    G = NTK().gram(X)
+    ang = np.arctan2(X[:, 1], X[:, 0])
+    for r0 in range(0, 4096, 1024):
+        th = np.abs(ang[r0:r0 + 1024, None] - ang[None, :])
+        th = np.minimum(th, 2 * np.pi - th)
+        ref = (np.sin(th) + 2 * (np.pi - th) * np.cos(th)) / (2 * np.pi)
+        assert np.max(np.abs(G[r0:r0 + 1024] - ref)) <= 1e-14
+    gap = np.min(np.diff(np.sort(ang)))
+    assert gap < 1e-9
+    cholesky(G, lower=True, overwrite_a=True, check_finite=False)   # raises LinAlgError if not positive definite
