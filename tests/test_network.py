@@ -429,6 +429,8 @@ def test_refit_output_vs_fista_on_the_same_features(xi, degenerate):
     assert np.linalg.matrix_rank(A[:, S]) == S.size        # a vertex: independent active features
     assert count_atoms(net, X) <= n
     assert res.kkt <= 1 + 1e-5 and res.gap <= 1e-5
+    if degenerate:
+        assert res.removed > 0                              # the vertex (Caratheodory) reduction acted
 
 
 @pytest.mark.filterwarnings("ignore:atomic. column generation stopped")
