@@ -78,6 +78,9 @@ _BOUNDARY_TOL = 1e-12
 #: Smallest certificate tolerance of method="ipm": the normal equations of the interior-point master lose
 #: primal feasibility near relative gaps of 1e-7 on these LPs (measured: n = 256, d = 3).
 _IPM_MIN_TOL = 1e-5
+#: method="ipm": the column pool is kept below this many columns per training point (weightless columns with the
+#: largest reduced costs go first).
+_POOL_CAP = 6
 #: Rows of the predict/eta kernel processed per parallel task.
 _BLOCK = 64
 
@@ -272,7 +275,7 @@ def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn):
 
 
 @nb.njit(cache=True)
-def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk):
+def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
     """Local maximum of eta(theta) = sum_j q_j relu(theta . x_j) on the sphere from theta0: ``max_hops``
     fixed-point hops, then at most ``max_walk`` cell-walk steps (``0``: the hops' end point)."""
     n, d = X.shape
@@ -334,6 +337,35 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk):
         for a in range(d):
             theta[a] = x[a] / nx
             x[a] = theta[a]
+        if long_steps:
+            # a long step: along the arc from theta towards v / |v| (the cell's unconstrained maximiser), the first
+            # of t = 1, 1/2, 1/4, 1/8 that increases eta; it crosses many small cells at once (d >= 4)
+            nv = np.sqrt(_dot(v, v))
+            jumped = False
+            if nv > 0.0:
+                tt = 1.0
+                for _ls in range(4):
+                    nc = 0.0
+                    for a in range(d):
+                        cand[a] = theta[a] + tt * (v[a] / nv - theta[a])
+                        nc += cand[a] * cand[a]
+                    nc = np.sqrt(nc)
+                    for a in range(d):
+                        cand[a] /= nc
+                    cval = _cell_of(X, q, cand, s2, v2)
+                    if cval > val + 1e-12 * (abs(val) + 1e-3):
+                        val = cval
+                        for a in range(d):
+                            theta[a] = cand[a]
+                            x[a] = cand[a]
+                            v[a] = v2[a]
+                        for j in range(n):
+                            s[j] = s2[j]
+                        jumped = True
+                        break
+                    tt *= 0.5
+            if jumped:
+                continue
         nb_ = 0
         for j in range(n):
             if abs(_row_dot(X, j, theta)) <= _BOUNDARY_TOL:
@@ -415,7 +447,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk):
 
 
 @nb.njit(parallel=True, cache=True)
-def _ascent_relu(X, p, starts, sig, out_theta, out_val, max_hops, max_walk):
+def _ascent_relu(X, p, starts, sig, out_theta, out_val, max_hops, max_walk, long_steps=False):
     """For each start i a local maximum of sig[i] * eta (sig = +-1); out_val holds eta (signed)."""
     m = starts.shape[0]
     n = X.shape[0]
@@ -424,7 +456,7 @@ def _ascent_relu(X, p, starts, sig, out_theta, out_val, max_hops, max_walk):
         q = np.empty(n)
         for j in range(n):
             q[j] = sigma * p[j]
-        e = _ascent_relu_one(X, q, starts[i], out_theta[i], max_hops, max_walk)
+        e = _ascent_relu_one(X, q, starts[i], out_theta[i], max_hops, max_walk, long_steps)
         out_val[i] = sigma * e
 
 
@@ -1064,7 +1096,8 @@ def _price(X, p, power, starts, d2data, max_hops, signed=None):
     S, sig = np.ascontiguousarray(th[first]), sig[first]
     th = np.empty_like(S)
     ev = np.empty(S.shape[0])
-    _ascent_relu(X, p, S, sig, th, ev, 0, 64 + 4 * n)
+    # long steps across cells: measured 1.7-2.9x faster walks in d = 5 that end at higher maxima; slower in d = 3
+    _ascent_relu(X, p, S, sig, th, ev, 0, 64 + 4 * n, d >= 4)
     return th, ev
 
 
@@ -1286,7 +1319,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     def pool(extra):
         # the starting columns, both signs: random directions, the training points and, in d = 2, two directions
         # in every activation cell (its middle and its boundary breakpoint), so that the columns span R^n
-        parts = [rand_dirs(4 * n + extra), X]
+        parts = [rand_dirs(4 * n + extra), X, lin_dirs]
         if d2data is not None:
             parts.append(_d2_cell_dirs(d2data))
         P = np.concatenate(parts)
@@ -1294,6 +1327,11 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
         sgn = np.concatenate([np.ones(P.shape[0]), -np.ones(P.shape[0])])
         return th, sgn, _features(th, X, power) * sgn[:, None]
 
+    # the least-squares linear part w.x of y is exactly relu(w.x) - relu(-w.x): +-w/|w| start in the pool (a smooth
+    # target with a large degree-1 part otherwise takes tens of rounds to find these two atoms)
+    w_lin = np.linalg.lstsq(X, y, rcond=None)[0]
+    nw = float(np.linalg.norm(w_lin))
+    lin_dirs = np.stack([w_lin, -w_lin]) / nw if nw > 0 else np.empty((0, d))
     delta = 1e-2
     theta, sg, At = pool(0)
     r_first = lp_ipm(At, y, gap_tol=delta)
@@ -1389,6 +1427,13 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
             last_found = (th[near], np.sign(ev[near]))
         # drop columns without weight and far from entering (not the ones added last round)
         drop = (r.z < 1e-6 * zmax) & (r.s > 0.3) & (born < it)
+        excess = theta.shape[0] - int(drop.sum()) - _POOL_CAP * n
+        if excess > 0:
+            # pool cap: also drop the weightless columns farthest from entering (the master's cost is linear in
+            # the number of columns; without a cap it grows by up to 2n columns a round)
+            cand_d = np.flatnonzero(~drop & (r.z < 1e-3 * zmax) & (r.s > 0.05) & (born < it))
+            cand_d = cand_d[np.argsort(-r.s[cand_d], kind="stable")[:excess]]
+            drop[cand_d] = True
         if drop.any():
             theta, sg, At, born = theta[~drop], sg[~drop], At[~drop], born[~drop]
         if newt.shape[0]:
