@@ -4,8 +4,11 @@ Hot paths (n = m = 8000 points of S^9, d = 10, into a preallocated float64 ``out
 
 * ``ntk_gram``          NTK().gram
 * ``arccos1_gram``      ArcCos(1).gram
-* ``fromspectrum_gram`` FromSpectrum(mu, 10).gram with the NTK's eigenvalues mu_0..mu_20 (Clenshaw,
-  O(kmax) per entry)
+* ``fromspectrum_gram`` FromSpectrum(mu, 10).gram with the NTK's eigenvalues mu_0..mu_20 (the series
+  in the Chebyshev basis, split into even and odd parts in u = 2 t^2 - 1; the NTK's mu_k vanish at odd
+  k >= 3, so the odd part is one term and 10 Horner steps remain)
+* ``fromspectrum_dense_gram`` the same with a generic dense spectrum, every mu_k > 0 for k = 0..20 (no
+  parity zeros: 10 + 10 steps), so that the table shows both cases
 
 Baselines: ``__floor`` is the dot-product Gram written by exactly the same tiled loops
 (spherekern.kernels._gram_dot: reading X and Y, writing out); ``__numpy`` is what a user would write
@@ -128,3 +131,27 @@ def test_fromspectrum_gram__scipy(benchmark, points):
     benchmark.extra_info["entries"] = N_SCIPY * N_SCIPY
     benchmark.extra_info["kmax"] = KMAX_SPEC
     benchmark.pedantic(_scipy_series, args=(X, mu, D), rounds=1, warmup_rounds=0)
+
+
+# --- kernel from a generic dense spectrum (every mu_k > 0, kmax = 20) --------------------------------
+def _dense_mu():
+    k = np.arange(KMAX_SPEC + 1)
+    return (1.0 + k) ** -(D + 1.0) * (1.3 + np.sin(k))
+
+
+def test_fromspectrum_dense_gram__project(benchmark, points, out):
+    kern = FromSpectrum(_dense_mu(), D)
+    benchmark.extra_info["kmax"] = KMAX_SPEC
+    _project(benchmark, "fromspectrum_dense_gram", kern, points, out, rounds=3)
+
+
+def test_fromspectrum_dense_gram__floor(benchmark, points, out):
+    _floor(benchmark, "fromspectrum_dense_gram", points, out)
+
+
+def test_fromspectrum_dense_gram__scipy(benchmark, points):
+    X = points[:N_SCIPY]
+    benchmark.group = "fromspectrum_dense_gram"
+    benchmark.extra_info["entries"] = N_SCIPY * N_SCIPY
+    benchmark.extra_info["kmax"] = KMAX_SPEC
+    benchmark.pedantic(_scipy_series, args=(X, _dense_mu(), D), rounds=1, warmup_rounds=0)

@@ -280,6 +280,88 @@ def test_fromspectrum_call_and_gram_vs_scipy_series(d):
     np.testing.assert_allclose(k.gram(X, Y), ref, atol=1e-14, rtol=0)
 
 
+def legendre_d_mpmath(k, d, t):
+    """P_k(t) at mpmath precision from the definitions: cos(k acos t) for d = 2; otherwise
+    C_k^lam(t) / C_k^lam(1), lam = (d - 2)/2, with the explicit Gegenbauer sum
+    C_k^lam(t) = sum_j (-1)^j Gamma(k - j + lam) / (Gamma(lam) j! (k - 2j)!) (2t)^(k - 2j)."""
+    if d == 2:
+        return mp.cos(k * mp.acos(t))
+    lam = mp.mpf(d - 2) / 2
+
+    def C(x):
+        return mp.fsum((-1) ** j * mp.gamma(k - j + lam) / (mp.gamma(lam) * mp.factorial(j) * mp.factorial(k - 2 * j))
+                       * (2 * x) ** (k - 2 * j) for j in range(k // 2 + 1))
+    return C(t) / C(mp.mpf(1))
+
+
+def _spectra(d, kmax=20):
+    k = np.arange(kmax + 1)
+    dense = (1.0 + k) ** -(d + 1.0) * (1.3 + np.sin(k))        # every mu_k > 0, no parity structure
+    flat = 1.0 / np.array([n_harm(q, d) for q in k])           # mu_k N(k, d) = 1: no decay at all
+    return {"ntk": NTK().spectrum(d, kmax), "dense": dense, "flat": flat}
+
+
+@pytest.mark.parametrize("d", [2, 3, 5, 10, 30])
+@pytest.mark.parametrize("which", ["ntk", "dense", "flat"])
+def test_fromspectrum_gram_vs_mpmath_series(which, d):
+    # the Gram kernel (Chebyshev form, parity split) at exactly representable dot products: X = e_1,
+    # Y[j] = (t_j, sqrt(1 - t_j^2), 0, ...), so x . y = t_j exactly, against the series at 50 digits
+    mp.mp.dps = 50
+    mu = _spectra(d)[which]
+    kern = FromSpectrum(mu, d)
+    t = np.concatenate([np.linspace(-1, 1, 33), [np.nextafter(1, 0), np.nextafter(-1, 0), 0.7071067811865476]])
+    X = np.zeros((1, d))
+    X[0, 0] = 1.0
+    Y = np.zeros((t.size, d))
+    Y[:, 0] = t
+    Y[:, 1] = np.sqrt((1 - t) * (1 + t))
+    G = kern.gram(X, Y)[0]
+    N = [n_harm(k, d) for k in range(mu.size)]
+    for tj, g in zip(t, G):
+        ref = mp.fsum(mp.mpf(float(mu[k])) * N[k] * legendre_d_mpmath(k, d, mp.mpf(float(tj))) for k in range(mu.size))
+        # 1e-14 absolute for phi(1) = sum_k mu_k N(k, d) ~ 1; the flat series has phi(1) = 21
+        assert abs(mp.mpf(float(g)) - ref) <= 1e-14 * max(1.0, np.sum(np.abs(kern.coef))), (tj, float(g - ref))
+    if which == "ntk":                                # mu_k = 0 at odd k >= 3: the odd part is the term a_1 t
+        assert kern._co.size == 1
+
+
+def test_fromspectrum_gram_summation_choice():
+    # Horner in u only where the monomial form is at most 2x worse conditioned (l1 norms) than the Chebyshev
+    # form; both branches are covered by test_fromspectrum_gram_vs_mpmath_series
+    sp2, sp10 = _spectra(2), _spectra(10)
+    assert FromSpectrum(sp10["dense"], 10)._horner and FromSpectrum(sp10["ntk"], 10)._horner
+    assert not FromSpectrum(sp2["flat"], 2)._horner          # sum_k T_k(t): monomials grow like (1 + sqrt 2)^k
+    assert not FromSpectrum(np.ones(200) / np.array([n_harm(q, 10) for q in range(200)]), 10)._horner
+
+
+def test_fromspectrum_chebyshev_conversion_vs_mpmath():
+    # the converted coefficients themselves: a_m = (2 / pi) int_0^pi phi(cos th) cos(m th) dth (1/pi for m = 0),
+    # by mpmath quadrature of the series at 25 digits; d = 7, one spectrum with mixed signs
+    from spherekern.kernels import _legendre_to_chebyshev
+    mp.mp.dps = 25
+    d = 7
+    mu = np.array([0.5, -0.2, 0.1, 0.03, -0.01, 0.004, 0.0, 0.001]) / np.array([n_harm(k, d) for k in range(8)])
+    coef = mu * np.array([n_harm(k, d) for k in range(8)])
+    a = _legendre_to_chebyshev(coef, d)
+
+    def phi(th):
+        return mp.fsum(mp.mpf(float(coef[k])) * legendre_d_mpmath(k, d, mp.cos(th)) for k in range(8))
+    for m in range(8):
+        ref = mp.quad(lambda th: phi(th) * mp.cos(m * th), [0, mp.pi]) * (1 if m == 0 else 2) / mp.pi
+        assert abs(a[m] - ref) <= 4 * np.finfo(float).eps * np.sum(np.abs(coef))
+
+
+@pytest.mark.parametrize("mu", [[0.0, 1.0], [0.3, 0.0, 0.0, 0.2], [0.0, 0.0, 0.0, 0.0, 0.5], [1.0, 0.25]])
+def test_fromspectrum_gram_short_and_one_parity_series(mu):
+    for d in (2, 4):
+        X, Y = sphere_points(9, d, 40), sphere_points(300, d, 41)
+        ref = series_numpy(np.array(mu), d, np.clip(X @ Y.T, -1, 1))
+        # numpy's and our dot products differ by ~ d u, moved by the slope <= K^2 sum |c_k| (Markov)
+        c = sum(abs(m) * n_harm(k, d) for k, m in enumerate(mu))
+        tol = 1e-14 * max(1.0, c) + c * (len(mu) - 1) ** 2 * 4 * d * np.finfo(float).eps
+        np.testing.assert_allclose(FromSpectrum(mu, d).gram(X, Y), ref, atol=tol, rtol=0)
+
+
 def test_fromspectrum_constant_kernel():
     X = sphere_points(7, 4, 12)
     np.testing.assert_array_equal(FromSpectrum([0.25], 4).gram(X), np.full((7, 7), 0.25))
