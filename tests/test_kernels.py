@@ -596,6 +596,8 @@ def test_gram_exact_duplicates_and_antipodes():
         one, minus = float(phi_of_angle_mpmath(kern, mp.mpf(0))), float(phi_of_angle_mpmath(kern, mp.pi))
         np.testing.assert_allclose(np.diag(G[:, :40]), one, rtol=2 * np.finfo(float).eps, atol=0)
         np.testing.assert_allclose(np.diag(G[:, 40:]), minus, rtol=0, atol=2 * np.finfo(float).eps * one)
+        G32 = kern.gram(X, Y, dtype=np.float32)          # the near pass writes float32 outputs too
+        np.testing.assert_array_equal(G32, G.astype(np.float32))
 
 
 def test_gram_d2_dense_circle_is_positive_definite():
