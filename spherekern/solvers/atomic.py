@@ -81,6 +81,9 @@ _IPM_MIN_TOL = 1e-5
 #: method="ipm": the column pool is kept below this many columns per training point (weightless columns with the
 #: largest reduced costs go first).
 _POOL_CAP = 6
+#: method="ipm", d >= 3: the pricing starts from the training points and random points only when the ascents from
+#: the current atoms and the last maxima find fewer than this many violated maxima per training point.
+_STAGE_MIN = 0.25
 #: Rows of the predict/eta kernel processed per parallel task.
 _BLOCK = 64
 
@@ -1367,30 +1370,47 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
             # points alone find the round's maximum; thousands of interior support columns only cost time.
             supp = np.flatnonzero(r.z > 1e-3 * zmax)
             supp = supp[np.argsort(-r.z[supp], kind="stable")[:n]]
-            starts = np.ascontiguousarray(np.concatenate([X, rand_dirs(n_starts)]))
             signed = (np.concatenate([theta[supp], last_found[0]]), np.concatenate([sg[supp], last_found[1]]))
-        th, ev = _price(X, r.p, power, starts, d2data, 60, signed)
+            # staged: the ascents from these (short walks: they start near maxima) first; the training points and
+            # random points (long walks) only when those find fewer than _STAGE_MIN * n violated maxima, and
+            # always before the run may stop (the certificate is the best over all the starts)
+            th, ev = _price(X, r.p, power, np.empty((0, d)), None, 60, signed)
+            a_ev = np.abs(ev)
+            full = int(np.sum(a_ev > 1 + tol)) < _STAGE_MIN * n or it == max_iter
+            if full:
+                th2, ev2 = _price(X, r.p, power, np.ascontiguousarray(np.concatenate([X, rand_dirs(n_starts)])),
+                                  None, 60)
+                th, ev = np.concatenate([th, th2]), np.concatenate([ev, ev2])
+        else:
+            th, ev = _price(X, r.p, power, starts, d2data, 60, signed)
+            full = True
         a_ev = np.abs(ev)
         cert = max(float(a_ev.max()) if a_ev.size else 0.0, float((At @ r.p).max()))
-        lower = max(lower, float(y @ r.p) / max(1.0, cert))
+        if full:  # a lower bound only with the certificate of the full pricing
+            lower = max(lower, float(y @ r.p) / max(1.0, cert))
         t2 = time.perf_counter()
         entry = dict(iteration=it, n_columns=theta.shape[0], lp_rows=n, lp_cols=theta.shape[0], objective=r.primal,
                      lower_bound=lower, max_eta=cert, ipm_iterations=r.iterations, master_gap=r.gap,
-                     t_master=t1 - t0, t_pricing=t2 - t1, vertex=False)
+                     t_master=t1 - t0, t_pricing=t2 - t1, full_pricing=full, vertex=False)
         done = False
-        if (cert <= 1 + tol and r.gap <= 0.1 * tol) or it == max_iter:
+        if (full and cert <= 1 + tol and r.gap <= 0.1 * tol) or it == max_iter:
             dirs, wts, A_S = _vertex_from_interior(theta, sg, At, r.z, X, y, power)
             obj = float(np.abs(wts).sum())
             fit = float(np.max(np.abs(A_S @ wts - y))) if wts.size else float(np.abs(y).max())
-            # the dual: the interior-point one, or the vertex's complementary one if it certifies better
-            pv = _vertex_dual(A_S, np.sign(wts), r.p)
-            st = None if d2data is not None else np.ascontiguousarray(np.concatenate([X, rand_dirs(n_starts)]))
-            thv, evv = _price(X, pv, power, st, d2data, 60, None if d2data is not None else (dirs, np.sign(wts)))
-            cv = max(float(np.abs(evv).max()) if evv.size else 0.0, float(np.abs(At @ pv).max()))
-            if float(y @ pv) / max(1.0, cv) > lower:
-                p_out, c_out = pv, cv
+            # the dual: the interior-point one if it already certifies the vertex (max|eta| <= 1 + tol and the
+            # vertex within 2 tol of its bound: no second pricing), else the vertex's complementary one if it
+            # certifies better
+            if cert <= 1 + tol and obj - float(y @ r.p) / max(1.0, cert) <= 2 * tol * obj:
+                p_out, c_out, cv = r.p, cert, cert
             else:
-                p_out, c_out = r.p, cert
+                pv = _vertex_dual(A_S, np.sign(wts), r.p)
+                st = None if d2data is not None else np.ascontiguousarray(np.concatenate([X, rand_dirs(n_starts)]))
+                thv, evv = _price(X, pv, power, st, d2data, 60, None if d2data is not None else (dirs, np.sign(wts)))
+                cv = max(float(np.abs(evv).max()) if evv.size else 0.0, float(np.abs(At @ pv).max()))
+                if float(y @ pv) / max(1.0, cv) > lower:
+                    p_out, c_out = pv, cv
+                else:
+                    p_out, c_out = r.p, cert
             best = (c_out, dirs, wts, p_out, obj, fit)
             entry.update(vertex=True, vertex_objective=obj, vertex_atoms=int(wts.size), vertex_max_eta=cv)
             t2 = time.perf_counter()
@@ -1502,7 +1522,8 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         (same-cell merge, Carathéodory, exact refit: ``n_A <= n``). About 9x faster at n = 512, d = 3,
         but it needs ``tol >= 1e-5``: the normal equations stall near relative gaps of 1e-7.
         The returned ``dual`` is the interior-point one (``eta(theta_i) = sign(w_i)`` only to about
-        ``tol``) or the vertex's complementary one, whichever certifies the better bound.
+        ``tol``) when it certifies the basic solution within ``2 tol``; otherwise that or the vertex's
+        complementary one, whichever certifies the better bound.
     verbose : bool
         Print one line per round.
 
