@@ -301,6 +301,8 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
     XB = np.empty((16, d))
     sB = np.empty(16, np.int8)
     inWB = np.zeros(16, np.bool_)
+    gd = np.empty(n)
+    hd = np.empty(n)
     nrm = np.sqrt(_dot(theta0, theta0))
     for a in range(d):
         theta[a] = theta0[a] / nrm
@@ -340,38 +342,43 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
         for a in range(d):
             theta[a] = x[a] / nx
             x[a] = theta[a]
+        gd_ok = False
         if long_steps:
-            # a long step: along the arc from theta towards v / |v| (the cell's unconstrained maximiser), the first
-            # of t = 1, 1/2, 1/4, 1/8 that increases eta; it crosses many small cells at once (d >= 4)
+            # a long step: along the arc from theta towards u = v / |v| (the cell's unconstrained maximiser), the first
+            # of t = 1, 1/2, 1/4, 1/8 that increases eta; it crosses many small cells at once (d >= 4). With
+            # g_j = theta . x_j and h_j = u . x_j (one pass) each trial costs O(n), not O(n d).
             nv = np.sqrt(_dot(v, v))
             jumped = False
             if nv > 0.0:
+                for a in range(d):
+                    cand[a] = v[a] / nv
+                for j in range(n):
+                    gd[j] = _row_dot(X, j, theta)
+                    hd[j] = _row_dot(X, j, cand)
+                gd_ok = True
+                cu = _dot(theta, cand)
                 tt = 1.0
                 for _ls in range(4):
-                    nc = 0.0
-                    for a in range(d):
-                        cand[a] = theta[a] + tt * (v[a] / nv - theta[a])
-                        nc += cand[a] * cand[a]
-                    nc = np.sqrt(nc)
-                    for a in range(d):
-                        cand[a] /= nc
-                    cval = _cell_of(X, q, cand, s2, v2)
-                    if cval > val + 1e-12 * (abs(val) + 1e-3):
-                        val = cval
-                        for a in range(d):
-                            theta[a] = cand[a]
-                            x[a] = cand[a]
-                            v[a] = v2[a]
+                    nc = np.sqrt(max((1.0 - tt) ** 2 + tt * tt + 2.0 * tt * (1.0 - tt) * cu, 0.0))
+                    if nc > 1e-12:
+                        e = 0.0
                         for j in range(n):
-                            s[j] = s2[j]
-                        jumped = True
-                        break
+                            z = gd[j] + tt * (hd[j] - gd[j])
+                            if z > 0.0:
+                                e += q[j] * z
+                        if e / nc > val + 1e-12 * (abs(val) + 1e-3):
+                            for a in range(d):
+                                theta[a] = (theta[a] + tt * (cand[a] - theta[a])) / nc
+                                x[a] = theta[a]
+                            val = _cell_of(X, q, theta, s, v)
+                            jumped = True
+                            break
                     tt *= 0.5
             if jumped:
                 continue
         nb_ = 0
         for j in range(n):
-            if abs(_row_dot(X, j, theta)) <= _BOUNDARY_TOL:
+            if abs(gd[j] if gd_ok else _row_dot(X, j, theta)) <= _BOUNDARY_TOL:
                 if nb_ < 16:
                     B[nb_] = j
                 nb_ += 1
