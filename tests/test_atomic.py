@@ -426,3 +426,39 @@ def test_d2_constant_target_with_close_points(method, tol):
     assert np.max(np.abs(sol.predict(X) - y)) <= 1e-8
     assert sol.objective <= ref * (1 + 2 * tol)        # the grid LP is an upper bound of the optimum
     assert sol.objective == pytest.approx(ref, rel=3 * tol)
+
+
+@pytest.mark.parametrize("d", [3, 5])
+def test_pricing_maxima_dominate_dense_sampling(d):
+    """The pricing (staged cell walk; long steps across cells in d >= 4) returns points where eta is what a naive
+    numpy sum gives, and its best value is at least the max of |eta| over 200,000 random directions."""
+    from spherekern.solvers.atomic import _price
+
+    rng = np.random.default_rng(200 + d)
+    n = 60
+    X = _unit(rng, n, d)
+    p = rng.standard_normal(n) / np.sqrt(n)
+    starts = np.ascontiguousarray(np.concatenate([X, _unit(rng, 64, d)]))
+    signed = (_unit(rng, 20, d), rng.choice([-1.0, 1.0], 20))
+    th, ev = _price(X, p, 1.0, starts, None, 60, signed)
+    assert np.allclose(np.linalg.norm(th, axis=1), 1.0)
+    assert np.allclose(_feats(th, X) @ p, ev, atol=1e-12)
+    sampled = _sampled_max_eta(X, p, 1.0, 200_000, rng)
+    assert np.abs(ev).max() >= sampled - 1e-12
+
+
+def test_ipm_linear_dominated_target_d4():
+    """A target that is mostly linear (relu(w.x) - relu(-w.x) = w.x: two atoms) plus a small |t| part, in d = 4
+    (long cell-walk steps): same optimum as the simplex master (tol 1e-7), no worse than the brute force."""
+    rng = np.random.default_rng(41)
+    n, d = 40, 4
+    X = _unit(rng, n, d)
+    y = X @ rng.standard_normal(d) + 0.05 * np.abs(X @ _unit(rng, 20, d).T).sum(1)
+    ref = atomic(X, y).objective
+    sol = atomic(X, y, method="ipm", tol=1e-5)
+    assert sol.converged and sol.n_atoms <= n
+    assert np.max(np.abs(sol.predict(X) - y)) <= 1e-8 * np.abs(y).max()
+    assert sol.objective == pytest.approx(ref, rel=2e-5)
+    assert sol.objective <= _brute_lp(X, y, _unit(rng, 40 * n, d))
+    sampled = _sampled_max_eta(X, sol.dual, 1.0, 200_000, rng)
+    assert sampled <= sol.certificate + 1e-9 and sol.certificate <= 1 + 1e-5
