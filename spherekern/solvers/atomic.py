@@ -29,8 +29,12 @@ Pricing. For ``power = 1``, inside an activation cell ``C`` (fixed sign pattern 
 closed cell is ``Pi_C(v_C) / |Pi_C(v_C)|`` (``Pi_C`` the Euclidean projection on the polyhedral cone,
 computed by a primal active-set method); a local search then walks to an adjacent cell while that
 increases ``eta`` (this finds maxima *on* cell boundaries, where atoms of the optimum typically sit:
-hyperplanes ``theta . x = 0`` through data points). It is started after cheap fixed-point hops
-``theta <- v(theta) / |v(theta)|`` from the training points, the current atoms and random points. In
+hyperplanes ``theta . x = 0`` through data points). An adjacent cell is first tested on the cone of
+the boundary hyperplanes through ``theta`` alone (it contains the cell, and the superlevel sets of
+``theta . v / |theta|`` on a cone are convex, so the cell improves iff that bound does: O(d^2), no pass over
+the points); in d >= 4 the walk also tries long steps along the arc towards ``v_C / |v_C|``, crossing
+many small cells at once. It is started after cheap fixed-point hops ``theta <- v(theta) / |v(theta)|``
+from the training points, the current atoms and random points, and runs once per distinct hop end point. In
 ``d = 2`` the pricing is exact and global: the cells are the arcs between the angles where
 ``theta . x_j = 0`` and ``eta`` is ``|v| cos(a - a_v)`` on each arc, whose maximum has a closed form.
 For ``power != 1`` (``power >= 1`` real) the pricing is multi-start Riemannian gradient ascent
@@ -1308,15 +1312,19 @@ def _check_consistent(X, y):
 def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     """lam = 0 by column generation with an interior-point master (see :mod:`._ipm`).
 
-    The pool starts with 4n random directions and the n training points, of both signs (in d = 2 also two
-    directions per activation cell; in d >= 3 more random directions if the first master LP is infeasible).
-    Each round solves the master LP to a
+    The pool starts with 4n random directions, the n training points and the two directions +-w/|w| of the
+    least-squares linear part of y, of both signs (in d = 2 also two directions per activation cell; in d >= 3
+    more random directions if the first master LP is infeasible). Each round solves the master LP to a
     relative gap ``delta`` (loose while the column-generation gap is large, tightened as it closes:
     well-centred duals), prices with its duals, adds the new local maxima of |eta| and drops columns
-    that carry no weight and have reduced cost above 0.3. Once ``max|eta| <= 1 + tol`` with a master gap
-    below ``tol / 10``, the interior point is purified to a basic solution (:func:`_vertex_from_interior`)
-    and the better-certifying of the interior dual and the vertex's complementary dual is kept; the run
-    ends when its certificate is ``<= 1 + tol``, otherwise the rounds go on."""
+    that carry no weight and have reduced cost above 0.3 (and, above ``_POOL_CAP * n`` columns, weightless ones
+    with reduced cost above 0.05, largest first). Pricing in d >= 3 is staged: ascents from the heaviest columns
+    and the last round's maxima, then from the training points and random points when those find fewer than
+    ``_STAGE_MIN * n`` violated maxima (always before the run can stop). Once ``max|eta| <= 1 + tol`` (full
+    pricing) with a master gap below ``tol / 10``, the interior point is purified to a basic solution
+    (:func:`_vertex_from_interior`); the interior dual is kept if it certifies the vertex within ``2 tol``, else
+    the better-certifying of it and the vertex's complementary dual; the run ends when the certificate is
+    ``<= 1 + tol``, otherwise the rounds go on."""
     from ._ipm import lp_ipm
 
     n, d = X.shape
