@@ -462,3 +462,10 @@ def test_ipm_linear_dominated_target_d4():
     assert sol.objective <= _brute_lp(X, y, _unit(rng, 40 * n, d))
     sampled = _sampled_max_eta(X, sol.dual, 1.0, 200_000, rng)
     assert sampled <= sol.certificate + 1e-9 and sol.certificate <= 1 + 1e-5
+
+
+def test_ipm_zero_target_is_the_empty_measure():
+    X, _ = _data()
+    sol = atomic(X, np.zeros(X.shape[0]), method="ipm", tol=1e-5)
+    assert sol.n_atoms == 0 and sol.objective == 0.0 and sol.converged and sol.certificate == 0.0
+    assert np.all(sol.predict(X) == 0.0)

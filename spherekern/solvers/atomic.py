@@ -1598,6 +1598,8 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
 
     if lam == 0.0 and method == "ipm":
         _check_consistent(X, y)
+        if not np.any(y):  # the optimum is w = 0 (the interior-point start would divide by 1.z = 0)
+            return AtomicSolution(np.empty((0, d)), np.empty(0), 0.0, lam, power, np.zeros(n), 0.0, 0.0, True, [], X)
         dirs, wts, p, cert, obj, converged, history = _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng,
                                                                     d2data, verbose)
         gap = max(obj - float(y @ p) / max(1.0, cert), 0.0)
