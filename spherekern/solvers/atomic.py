@@ -85,7 +85,6 @@ _IPM_MIN_TOL = 1e-5
 #: method="ipm": the column pool is kept below this many columns per training point (weightless columns with the
 #: largest reduced costs go first).
 _POOL_CAP = 6
-_IDLE_DROP = 3
 #: method="ipm", d >= 3: the pricing starts from the training points and random points only when the ascents from
 #: the current atoms and the last maxima find fewer than this many violated maxima per training point.
 _STAGE_MIN = 0.25
@@ -1360,7 +1359,6 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
         theta, sg, At = pool(extra)
         r_first = lp_ipm(At, y, gap_tol=delta)
     born = np.zeros(theta.shape[0], np.int64)
-    idle = np.zeros(theta.shape[0], np.int64)  # rounds in a row without weight
     last_found = (np.empty((0, d)), np.empty(0))
     history = []
     best = None
@@ -1464,24 +1462,20 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
             last_found = (th[near], np.sign(ev[near]))
         # drop columns without weight and far from entering (not the ones added last round)
         drop = (r.z < 1e-6 * zmax) & (r.s > 0.3) & (born < it)
-        light = r.z < 1e-3 * zmax
-        idle = np.where(light, idle + 1, 0)
         excess = theta.shape[0] - int(drop.sum()) - _POOL_CAP * n
         if excess > 0:
             # pool cap: also drop the weightless columns farthest from entering (the master's cost is linear in
-            # the number of columns; without a cap it grows by up to 2n columns a round): those with reduced cost
-            # above 0.05, or weightless for _IDLE_DROP rounds in a row (flat certificates: constant targets)
-            cand_d = np.flatnonzero(~drop & light & ((r.s > 0.05) | (idle >= _IDLE_DROP)) & (born < it))
+            # the number of columns; without a cap it grows by up to 2n columns a round)
+            cand_d = np.flatnonzero(~drop & (r.z < 1e-3 * zmax) & (r.s > 0.05) & (born < it))
             cand_d = cand_d[np.argsort(-r.s[cand_d], kind="stable")[:excess]]
             drop[cand_d] = True
         if drop.any():
-            theta, sg, At, born, idle = theta[~drop], sg[~drop], At[~drop], born[~drop], idle[~drop]
+            theta, sg, At, born = theta[~drop], sg[~drop], At[~drop], born[~drop]
         if newt.shape[0]:
             theta = np.concatenate([theta, newt])
             sg = np.concatenate([sg, news])
             At = np.concatenate([At, _features(newt, X, power) * news[:, None]])
             born = np.concatenate([born, np.full(newt.shape[0], it)])
-            idle = np.concatenate([idle, np.zeros(newt.shape[0], np.int64)])
         gap_cg = max((r.primal - lower) / max(abs(r.primal), 1e-300), 0.0)
         delta = float(np.clip(0.1 * gap_cg, max(0.1 * tol, 1e-8), 1e-2))
     cv, dirs, wts, pv, obj, fit = best
