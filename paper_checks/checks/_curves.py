@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import time
 
 import numpy as np
@@ -271,15 +272,21 @@ def window_slope(regime, match, n_fit):
     return -loglog_slope(n_fit, theory_curve(regime, match, n_fit))[0]
 
 
+def target_nu(match):
+    """The smoothness nu_t of the target of a run's params (inf for the constant; the |t|^a teacher's field)."""
+    import theory
+    if match["target"] == "teacher":
+        return theory.nu_from_teacher("abs", match["a"])
+    return match.get("nu_t", math.inf)
+
+
 def slope_measurement(regime, match, ns, E, ctx, rng_key, label):
     """Fit the measured curve, predict its slope over the same window, and return (Measurement, extra)."""
-    import math
-
     import theory
     from paper_checks.api import Measurement
     from paper_checks.fitting import fit_exponent
     d = match["d"]
-    nu = match.get("nu_t", math.inf) if match["target"] != "teacher" else theory.nu_from_teacher("abs", match["a"])
+    nu = target_nu(match)
     b_inf = theory.beta(d, nu, regime)
     f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(*rng_key))
     pred = window_slope(regime, match, f.n_fit)
@@ -290,7 +297,7 @@ def slope_measurement(regime, match, ns, E, ctx, rng_key, label):
                     note=f"predicted = slope of the finite-n theory curve over the fit window "
                          f"({'KRR eigenvalue theory' if regime == 'lazy' else 'spectral-bias ansatz, ReLU atoms'}); "
                          f"asymptotically β = {b_inf:.3g}")
-    return m, f, extra
+    return m, extra
 
 
 def incomplete(label, predicted, exc):

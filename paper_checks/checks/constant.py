@@ -24,8 +24,8 @@ name = "constant"
 claim = ("Constant target: the lazy (NTK) error decays as n^-2d/(d-1) and the feature (atomic) one as "
          "n^-(d+2)/(d-1), so for d >= 3 learning features is worse at large n (Fig. 4).")
 version = "4"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
-# 4: d = 2 lazy curves to the full lazy range (near-duplicate Gram entries from the angle, not from x . y)
-# (more seeds only add runs: the cached ones keep their keys)
+# 4: d = 2 lazy curves to the full lazy range (near-duplicate Gram entries from the angle, not from x . y).
+# (Extra seeds need no new version: they only add runs, and the cached ones keep their keys.)
 
 DIMS = (2, 3, 5)
 NS_FULL = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
@@ -35,24 +35,21 @@ NS_FULL = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 GRID = {
     "quick": dict(ns={"lazy": (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
                       "feature": (8, 16, 32, 64, 128, 256, 512)},
-                  seeds=3, lazy_seeds=8, n_test=2000, feature_cap={},  # lazy runs are cheap: more seeds, less noise
+                  seeds=3, lazy_seeds=8, n_test=2000,  # lazy runs are cheap: more seeds, less noise
                   # d = 2 errors are sums of powers of the gaps between neighbouring points on the circle (heavy
                   # tailed: 3 seeds gave beta_feature = 3.80 +- 0.24), and d = 2 atomic solves are cheap (~7 s at 512)
-                  feature_seeds={2: 10},
-                  # no lazy cap for d = 2: n uniform points on the circle come as close as ~2 pi / n^2 (9e-9 rad in a
-                  # 4096-point pool), where phi(fl(x . y)) would be off by ~1e-8 (the NTK's square-root singularity at
-                  # t = 1) and the ridgeless Gram indefinite; NTK().gram evaluates such entries at the angle recomputed
-                  # from the coordinates (spherekern.kernels docstring), so the Gram stays positive definite
-                  lazy_cap={}),
-    "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL}, seeds=10, n_test=8000, feature_cap={}, lazy_cap={}),
+                  feature_seeds={2: 10}),
+    # all d run the whole n range, d = 2 included: n uniform points on the circle come as close as ~2 pi / n^2
+    # (9e-9 rad in a 4096-point pool), where phi(fl(x . y)) would be off by ~1e-8 (the NTK's square-root
+    # singularity at t = 1) and the ridgeless Gram indefinite; NTK().gram evaluates such entries at the angle
+    # recomputed from the coordinates (spherekern.kernels docstring), so the Gram stays positive definite
+    "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL}, seeds=10, n_test=8000),
 }
 
 
 def ns_of(mode, regime, d):
-    """The n values of one learning curve."""
-    g = GRID[mode]
-    cap = g["feature_cap" if regime == "feature" else "lazy_cap"].get(d, math.inf)
-    return tuple(n for n in g["ns"][regime] if n <= cap)
+    """The n values of one learning curve (the same for every d)."""
+    return GRID[mode]["ns"][regime]
 REGIMES = ("lazy", "feature")
 
 
@@ -88,8 +85,8 @@ def evaluate(runs, ctx):
                 ms.append(_curves.incomplete(f"β {regime}, d={d}", theory.beta(d, math.inf, regime), exc))
                 continue
             errs[regime] = (seeds, E)
-            m, _, extra[f"d{d}_{regime}"] = _curves.slope_measurement(regime, {"d": d, "target": "constant"}, ns, E,
-                                                                      ctx, (d, regime), f"d={d}")
+            m, extra[f"d{d}_{regime}"] = _curves.slope_measurement(regime, {"d": d, "target": "constant"}, ns, E,
+                                                                   ctx, (d, regime), f"d={d}")
             ms.append(m)
         if d >= 3 and len(errs) == 2:
             nl, nf = ns_of(ctx.mode, "lazy", d), ns_of(ctx.mode, "feature", d)

@@ -64,11 +64,6 @@ def targets(d):
             ("teacher", {"target": "teacher", "a": 1.0})]
 
 
-def nu_of(tp):
-    import theory
-    return tp["nu_t"] if tp["target"] == "grf" else theory.nu_from_teacher("abs", tp["a"])
-
-
 def runs(mode):
     g = GRID[mode]
     n_max = max(max(v) for v in g["ns"].values())
@@ -94,7 +89,7 @@ def evaluate(runs, ctx):
     ms, extra = [], {}
     for d in DIMS:
         for label, tp in targets(d):
-            nu = nu_of(tp)
+            nu = _curves.target_nu({"d": d, **tp})
             errs = {}
             for regime in REGIMES:
                 try:
@@ -103,7 +98,7 @@ def evaluate(runs, ctx):
                     ms.append(_curves.incomplete(f"β {regime}, {label}, d={d}", theory.beta(d, nu, regime), exc))
                     continue
                 errs[regime] = (seeds, E)
-                m, _, ex = _curves.slope_measurement(regime, {"d": d, **tp}, ns, E, ctx, (d, label, regime),
+                m, ex = _curves.slope_measurement(regime, {"d": d, **tp}, ns, E, ctx, (d, label, regime),
                                                      f"{label} (ν_t={nu:g}), d={d}")
                 extra[f"d{d}_{label}_{regime}"] = ex
                 ms.append(m)
@@ -127,7 +122,7 @@ def plot(runs, ev, ctx):
     fig, axes = plt().subplots(len(DIMS), 3, figsize=(13, 4 * len(DIMS)))
     for row, d in zip(axes, DIMS):
         for ax, (label, tp) in zip(row, targets(d)):
-            nu = nu_of(tp)
+            nu = _curves.target_nu({"d": d, **tp})
             for regime, color in zip(REGIMES, ("C0", "C3")):
                 try:
                     ns, _, E = _curves.curves(runs, regime, d=d, **tp)
