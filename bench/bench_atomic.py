@@ -46,6 +46,16 @@ def _brute_force(X, y, directions):
     return res
 
 
+def _timed_brute_force(benchmark, group, n, d):
+    """One timed brute-force HiGHS LP over 40 n random directions on ``_problem(n, d)``."""
+    X, y, rng = _problem(n, d)
+    D = rng.standard_normal((40 * n, d))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    benchmark.group = group
+    res = benchmark.pedantic(_brute_force, args=(X, y, D), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(objective=float(res.fun), directions=len(D))
+
+
 def _warm_up(**kw):
     X, y, _ = _problem(24, 3)
     atomic(X, y, **kw)
@@ -68,12 +78,7 @@ def test_atomic_n256_d3__project(benchmark):
 
 
 def test_atomic_n256_d3__highs(benchmark):
-    X, y, rng = _problem(256, 3)
-    D = rng.standard_normal((40 * 256, 3))
-    D /= np.linalg.norm(D, axis=1, keepdims=True)
-    benchmark.group = "atomic_n256_d3"
-    res = benchmark.pedantic(_brute_force, args=(X, y, D), rounds=1, warmup_rounds=0)
-    benchmark.extra_info.update(objective=float(res.fun), directions=len(D))
+    _timed_brute_force(benchmark, "atomic_n256_d3", 256, 3)
 
 
 @pytest.mark.skipif(os.environ.get("SPHEREKERN_BENCH_BIG") != "1",
@@ -119,9 +124,4 @@ def test_atomic_ipm_n256_d3__simplex(benchmark):
 
 def test_atomic_ipm_n256_d3__highs(benchmark):
     """The brute-force HiGHS LP over 40 n random directions, as in atomic_n256_d3."""
-    X, y, rng = _problem(256, 3)
-    D = rng.standard_normal((40 * 256, 3))
-    D /= np.linalg.norm(D, axis=1, keepdims=True)
-    benchmark.group = "atomic_ipm_n256_d3"
-    res = benchmark.pedantic(_brute_force, args=(X, y, D), rounds=1, warmup_rounds=0)
-    benchmark.extra_info.update(objective=float(res.fun), directions=len(D))
+    _timed_brute_force(benchmark, "atomic_ipm_n256_d3", 256, 3)
