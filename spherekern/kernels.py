@@ -183,6 +183,25 @@ _PI_HI = 3.141592653589793
 _PI_LO = 1.2246467991473532e-16
 
 
+def _jn_angle(c, sn, a, degree):
+    """J_degree(theta) (Cho & Saul) from c = cos theta, sn = sin theta and a = pi - theta, by the recursion
+    in the degree (J_0 = a, J_1 = sn + a c).  Plain Python, compiled for the CPU here (``_jn_cpu``) and as a
+    CUDA device function in :mod:`spherekern.kernels_cuda`, so both targets run the same recursion."""
+    if degree == 0:
+        return a
+    s2 = sn * sn
+    ja = a
+    jb = sn + a * c
+    for q in range(2, degree + 1):
+        jn = (2.0 * q - 1.0) * c * jb + (q - 1.0) * (q - 1.0) * s2 * ja
+        ja = jb
+        jb = jn
+    return jb
+
+
+_jn_cpu = nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)(_jn_angle)
+
+
 @nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
 def _phi_angle(kind, degree, c, sn, a):
     """phi as a function of the angle theta, given c = cos theta, sn = sin theta and a = pi - theta."""
@@ -194,14 +213,7 @@ def _phi_angle(kind, degree, c, sn, a):
         return (sn + a * c) * _INV_2PI
     if kind == _ARCCOS2:
         return (3.0 * sn * c + a * (1.0 + 2.0 * c * c)) * _INV_2PI
-    s2 = sn * sn                                        # _ARCCOSN: J_n recursion, J_0 = a, J_1 = sn + a c
-    ja = a
-    jb = sn + a * c
-    for q in range(2, degree + 1):
-        jn = (2.0 * q - 1.0) * c * jb + (q - 1.0) * (q - 1.0) * s2 * ja
-        ja = jb
-        jb = jn
-    return jb * _INV_2PI
+    return _jn_cpu(c, sn, a, degree) * _INV_2PI         # _ARCCOSN
 
 
 #: chunk of a row segment that _fix_near recomputes at once (vectorised) when it holds a near entry

@@ -20,7 +20,7 @@ import numpy as np
 from numba import cuda
 
 from . import config
-from .kernels import _T_NEAR
+from .kernels import _T_NEAR, _jn_angle
 
 _PI = math.pi
 _INV_2PI = 1.0 / (2.0 * math.pi)
@@ -68,19 +68,8 @@ def _angle(X, YT, i, j, t):
     return c, math.sqrt((1.0 - c) * (1.0 + c)), _PI - math.acos(c)
 
 
-@cuda.jit(device=True)
-def _jn(c, sn, a, degree):
-    """J_degree(theta) (Cho & Saul) from cos theta, sin theta and pi - theta, by the recursion in the degree."""
-    if degree == 0:
-        return a
-    s2 = sn * sn
-    ja = a
-    jb = sn + a * c
-    for q in range(2, degree + 1):
-        jn = (2.0 * q - 1.0) * c * jb + (q - 1.0) * (q - 1.0) * s2 * ja
-        ja = jb
-        jb = jn
-    return jb
+#: J_degree(theta) from (cos theta, sin theta, pi - theta): the CPU kernels' recursion, compiled for the device
+_jn = cuda.jit(device=True)(_jn_angle)
 
 
 @cuda.jit
