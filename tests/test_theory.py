@@ -759,6 +759,31 @@ def test_krr_vs_spherekern_simulation_full():
     assert np.all((ratio > KRR_BAND_D3["abs"][0]) & (ratio < KRR_BAND_D3["abs"][1])), ratio
 
 
+# The issue's acceptance criterion, through spherekern's own pipeline: GaussianRandomField (an even nu_t = 1
+# field, the rough target of paper_checks' grf check), solvers.min_norm with kernels.NTK, a Monte-Carlo test
+# set; mean test error over seeds vs krr_learning_curve, d = 3, n = 32..1024, within 25 %. (Measured: 1.12-1.19
+# by the exact per-degree method above; smooth fields and the constant miss it, see KRR_BAND_D3 and the README.)
+def _issue_criterion(ns, seeds, m_test):
+    d, K, kc = 3, 20000, 200
+    c = _field_c(d, kc, "1")
+    sim = _simulate_spherekern(ns, d, c, seeds, m_test, 16).mean(axis=0)
+    cc = np.zeros(K + 1)
+    cc[:kc + 1] = c
+    return sim / theory.krr_learning_curve(ns, d, ref_ntk(d, K), cc)
+
+
+def test_krr_vs_spherekern_rough_field_within_25_percent_fast():
+    ratio = _issue_criterion([32, 64, 128, 256], range(6), 400)
+    assert np.all(np.abs(ratio - 1) <= 0.25), ratio
+
+
+@pytest.mark.slow
+def test_krr_vs_spherekern_rough_field_within_25_percent_full():
+    ratio = _issue_criterion([32, 64, 128, 256, 512, 1024], range(12), 1500)
+    print("n = 32..1024, sim/theory", np.round(ratio, 3))
+    assert np.all(np.abs(ratio - 1) <= 0.25), ratio
+
+
 def test_krr_generic_field_parity_floor():
     # spherekern's GaussianRandomField(nu_t) has power at odd k >= 3, which the bias-free NTK cannot learn:
     # the theory must predict the floor sum_{odd k >= 3} N c_k that the simulation shows.
