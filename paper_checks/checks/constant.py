@@ -23,8 +23,10 @@ from . import _curves
 name = "constant"
 claim = ("Constant target: the lazy (NTK) error decays as n^-2d/(d-1) and the feature (atomic) one as "
          "n^-(d+2)/(d-1), so for d >= 3 learning features is worse at large n (Fig. 4).")
-version = "4"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
-# 4: d = 2 lazy curves to the full lazy range (near-duplicate Gram entries from the angle, not from x . y).
+version = "5"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
+# 4: d = 2 lazy curves to the full lazy range (near-duplicate Gram entries from the angle, not from x . y);
+# 5: d = 2 feature runs use the simplex master (exact angular sweep; the interior-point one stalled on close pairs)
+# and, in quick mode, go to n = 1024.
 # (Extra seeds need no new version: they only add runs, and the cached ones keep their keys.)
 
 DIMS = (2, 3, 5)
@@ -37,8 +39,10 @@ GRID = {
                       "feature": (8, 16, 32, 64, 128, 256, 512)},
                   seeds=3, lazy_seeds=8, n_test=2000,  # lazy runs are cheap: more seeds, less noise
                   # d = 2 errors are sums of powers of the gaps between neighbouring points on the circle (heavy
-                  # tailed: 3 seeds gave beta_feature = 3.80 +- 0.24), and d = 2 atomic solves are cheap (~7 s at 512)
-                  feature_seeds={2: 10}),
+                  # tailed: 3 seeds gave beta_feature = 3.80 +- 0.24), and d = 2 atomic solves are cheap (simplex
+                  # master, exact angular sweep: 2 s at n = 512, 21 s at 1024). The d = 2 feature curve still bends
+                  # up to n = 512 (local slopes 3.55, 3.87, 4.03 over 64-128-256-512), so it runs to 1024.
+                  feature_seeds={2: 10}, feature_extra={2: (1024,)}),
     # all d run the whole n range, d = 2 included: n uniform points on the circle come as close as ~2 pi / n^2
     # (9e-9 rad in a 4096-point pool), where phi(fl(x . y)) would be off by ~1e-8 (the NTK's square-root
     # singularity at t = 1) and the ridgeless Gram indefinite; NTK().gram evaluates such entries at the angle
@@ -48,8 +52,10 @@ GRID = {
 
 
 def ns_of(mode, regime, d):
-    """The n values of one learning curve (the same for every d)."""
-    return GRID[mode]["ns"][regime]
+    """The n values of one learning curve (the grid's, plus ``feature_extra`` for the feature curve in d)."""
+    g = GRID[mode]
+    extra = g.get("feature_extra", {}).get(d, ()) if regime == "feature" else ()
+    return tuple(g["ns"][regime]) + tuple(extra)
 REGIMES = ("lazy", "feature")
 
 

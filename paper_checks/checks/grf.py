@@ -23,8 +23,8 @@ eigenvalue theory for the lazy regime, the spectral-bias ansatz with ReLU atoms 
 computed from the spectra alone, no fitted parameter); the table shows the asymptotic beta next to it.
 Slopes over the upper half of the n range on the log scale, bootstrap over seeds; for the smooth target
 the paired ratio err_feature/err_lazy at the largest n run in both regimes must have its 95% bootstrap
-interval above 1. In quick mode the feature curves stop at n = 128 (d = 5: 64) because of the atomic solver's
-cost, the lazy ones at 512.
+interval above 1. In quick mode the feature curves stop at n = 256 because of the atomic solver's cost, the
+lazy ones at 2048.
 """
 from __future__ import annotations
 
@@ -41,9 +41,10 @@ DIMS = (3, 5)
 NS_FULL = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 GRID = {  # n values per regime (quick: the atomic solver's cost limits the feature curves, see constant.py)
     # the fields are sampled exactly (Cholesky of the n_max + n_test covariance: ~4 s at 3500 points, 15 s at 5600);
-    # atomic on the smooth field: d = 3, n = 512: ~40 s; d = 5, n = 256: 90-220 s per solve
+    # atomic (ipm, tol 1e-4) at n = 256, d = 5: 4-7 s per solve (rough, smooth, teacher; was 90-220 s before the
+    # pricing work of issue 3), at n = 512, d = 5: 50-85 s, too slow for quick mode; d = 3, n = 512 smooth: ~40 s
     "quick": dict(ns={"lazy": (16, 32, 64, 128, 256, 512, 1024, 2048), "feature": (16, 32, 64, 128, 256)},
-                  seeds=3, n_test=1500, feature_cap={5: 128}),
+                  seeds=3, n_test=1500, feature_cap={}),
     "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL}, seeds=10, n_test=4000, feature_cap={}),
 }
 
