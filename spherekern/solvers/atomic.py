@@ -176,14 +176,25 @@ def _cell_of(X, q, theta, s, v):
 
 
 @nb.njit(cache=True)
-def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn):
+def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn, nW0, gx, gdv, g0, use_g0):
     """Project v on the closed cone {z : s_j x_j . z >= 0 for all j}, starting from x in it.
 
-    Primal active-set method for min |z - v|^2 / 2; x is overwritten with the projection.
-    Returns the number of active constraints (indices in W[:nW]).
+    Primal active-set method for min |z - v|^2 / 2; x is overwritten with the projection. The working set
+    starts as W[:nW0] (constraints active at x, flagged in inW; ``nW0 = 0``: empty). The constraint values
+    gx_j = s_j x_j . x are kept up to date along each step (gx += alpha gd), so each ratio test costs one pass
+    of dot products; on return gx holds them at the projection (0 on the working set). They start from
+    ``g0_j = x_j . x`` if ``use_g0`` (no pass over the points), else from one pass. gx, gdv: scratch arrays
+    of length n. Returns the number of active constraints (indices in W[:nW]).
     """
     n, d = X.shape
-    nW = 0
+    nW = nW0
+    for j in range(n):
+        if inW[j]:
+            gx[j] = 0.0
+        elif use_g0:
+            gx[j] = s[j] * g0[j]
+        else:
+            gx[j] = s[j] * _row_dot(X, j, x)
     scale = np.sqrt(_dot(v, v)) + np.sqrt(_dot(x, x)) + 1e-300
     for _ in range(6 * d + 30):
         # orthonormal basis Q[:k] of span{s_j x_j : j in W} (modified Gram-Schmidt), R upper triangular
@@ -258,17 +269,22 @@ def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn):
             if inW[j]:
                 continue
             gd = s[j] * _row_dot(X, j, dirn)
+            gdv[j] = gd
             if gd < 0.0:
-                gx = s[j] * _row_dot(X, j, x)
-                if gx < 0.0:
-                    gx = 0.0
-                al = gx / (-gd)
+                g0 = gx[j]
+                if g0 < 0.0:
+                    g0 = 0.0
+                al = g0 / (-gd)
                 if al < alpha:
                     alpha = al
                     block = j
         for a in range(d):
             x[a] += alpha * dirn[a]
+        for j in range(n):
+            if not inW[j]:
+                gx[j] += alpha * gdv[j]
         if block >= 0:
+            gx[block] = 0.0
             if nW >= d:  # no room: the cone's projection is the apex (value <= 0)
                 for a in range(d):
                     x[a] = 0.0
@@ -307,6 +323,10 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
     inWB = np.zeros(16, np.bool_)
     gd = np.empty(n)
     hd = np.empty(n)
+    gx = np.empty(n)
+    gdv = np.empty(n)
+    gxs = np.empty(16)
+    gdvs = np.empty(16)
     nrm = np.sqrt(_dot(theta0, theta0))
     for a in range(d):
         theta[a] = theta0[a] / nrm
@@ -334,7 +354,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
     fresh = False  # x is already the projection of v on the current cell (set by an accepted cell change)
     for _ in range(max_walk):
         if not fresh:
-            _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn)
+            _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn, 0, gx, gdv, gd, False)
         fresh = False
         nx = np.sqrt(_dot(x, x))
         if nx <= 1e-300:
@@ -346,7 +366,8 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
         for a in range(d):
             theta[a] = x[a] / nx
             x[a] = theta[a]
-        gd_ok = False
+        for j in range(n):  # g_j = theta . x_j, one pass (not from gx / nx: chained over steps, that loses digits)
+            gd[j] = _row_dot(X, j, theta)
         if long_steps:
             # a long step: along the arc from theta towards u = v / |v| (the cell's unconstrained maximiser), the first
             # of t = 1, 1/2, 1/4, 1/8 that increases eta; it crosses many small cells at once (d >= 4). With
@@ -357,9 +378,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
                 for a in range(d):
                     cand[a] = v[a] / nv
                 for j in range(n):
-                    gd[j] = _row_dot(X, j, theta)
                     hd[j] = _row_dot(X, j, cand)
-                gd_ok = True
                 cu = _dot(theta, cand)
                 tt = 1.0
                 for _ls in range(4):
@@ -382,7 +401,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
                 continue
         nb_ = 0
         for j in range(n):
-            if abs(gd[j] if gd_ok else _row_dot(X, j, theta)) <= _BOUNDARY_TOL:
+            if abs(gd[j]) <= _BOUNDARY_TOL:
                 if nb_ < 16:
                     B[nb_] = j
                 nb_ += 1
@@ -412,7 +431,8 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
             # are convex, so the cell improves on val iff this bound does
             for a in range(d):
                 x2[a] = theta[a]
-            _cell_project(XB[:nbb], sB[:nbb], v2, x2, W, inWB[:nbb], Q, R, lam, t, dirn)
+            nWs = _cell_project(XB[:nbb], sB[:nbb], v2, x2, W, inWB[:nbb], Q, R, lam, t, dirn, 0, gxs, gdvs, gxs,
+                                False)
             n2 = np.sqrt(_dot(x2, x2))
             if n2 <= 1e-300 or _dot(x2, v2) / n2 <= val + 1e-12 * (abs(val) + 1e-3):
                 continue
@@ -420,19 +440,16 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
                 s2[j] = s[j]
             for bi in range(nbb):
                 s2[B[bi]] = sB[bi]
-            # the local cone contains the cell: if its maximiser x2 lies in the cell it is the cell's (one pass
-            # over the points instead of an active-set projection from scratch)
-            inside = nb_ <= 16
-            if inside:
-                ftol = -1e-14 * n2
-                for j in range(n):
-                    if s2[j] * _row_dot(X, j, x2) < ftol:
-                        inside = False
-                        break
-            if not inside:
-                for a in range(d):
-                    x2[a] = theta[a]
-                _cell_project(X, s2, v2, x2, W, inW, Q, R, lam, t, dirn)
+            # the cell's maximiser: the projection from theta, with the working set of the local cone's maximiser
+            # (those boundary constraints hold with equality at theta), so the first step heads to x2 (the local
+            # cone contains the cell: if x2 lies in the cell it is the cell's maximiser and that step is the only
+            # one); the constraint values at theta are g (no pass over the points)
+            for a in range(d):
+                x2[a] = theta[a]
+            for i in range(nWs):
+                W[i] = B[W[i]]
+                inW[W[i]] = True
+            _cell_project(X, s2, v2, x2, W, inW, Q, R, lam, t, dirn, nWs, gx, gdv, gd, True)
             n2 = np.sqrt(_dot(x2, x2))
             if n2 <= 1e-300:
                 continue
@@ -442,7 +459,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
                     s[j] = s2[j]
                 for a in range(d):
                     v[a] = v2[a]
-                    x[a] = x2[a] / n2
+                    x[a] = x2[a]
                 val = val2
                 improved = True
                 fresh = True
@@ -1350,14 +1367,17 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     w_lin = np.linalg.lstsq(X, y, rcond=None)[0]
     nw = float(np.linalg.norm(w_lin))
     lin_dirs = np.stack([w_lin, -w_lin]) / nw if nw > 0 else np.empty((0, d))
+    def master(gap):
+        return lp_ipm(At, y, gap_tol=gap)
+
     delta = 1e-2
     theta, sg, At = pool(0)
-    r_first = lp_ipm(At, y, gap_tol=delta)
+    r_first = master(delta)
     for extra in (8 * n, 32 * n):          # random pools can miss the small cells of close points (rank < n)
         if r_first.res_primal <= 1e-5:
             break
         theta, sg, At = pool(extra)
-        r_first = lp_ipm(At, y, gap_tol=delta)
+        r_first = master(delta)
     born = np.zeros(theta.shape[0], np.int64)
     last_found = (np.empty((0, d)), np.empty(0))
     history = []
@@ -1366,7 +1386,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     lower = -np.inf
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()
-        r = r_first if it == 1 else lp_ipm(At, y, gap_tol=delta)
+        r = r_first if it == 1 else master(delta)
         for loose in (1e-4, 1e-2):  # tight gaps can stall on degenerate LPs (constant targets in d = 2)
             if r.res_primal <= 1e-5 or delta >= loose:
                 break
