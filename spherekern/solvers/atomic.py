@@ -160,6 +160,20 @@ def _row_dot(X, j, b):
 
 
 @nb.njit(cache=True)
+def _matvec_t(XT, b, out, n):
+    """out[:n] = X[:n] b from the transposed points XT (d, n): the inner loops run over contiguous j (SIMD), with
+    the same summation order as :func:`_row_dot` (the same values)."""
+    d = XT.shape[0]
+    b0 = b[0]
+    for j in range(n):
+        out[j] = XT[0, j] * b0
+    for a in range(1, d):
+        ba = b[a]
+        for j in range(n):
+            out[j] += XT[a, j] * ba
+
+
+@nb.njit(cache=True)
 def _cell_of(X, q, theta, s, v):
     """Sign pattern s of theta (+1 active, -1 inactive), v = sum_active q_j x_j; returns eta."""
     n, d = X.shape
@@ -176,7 +190,7 @@ def _cell_of(X, q, theta, s, v):
 
 
 @nb.njit(cache=True)
-def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn, nW0, gx, gdv, g0, use_g0):
+def _cell_project(X, XT, s, v, x, W, inW, Q, R, lam, t, dirn, nW0, gx, gdv, g0, use_g0):
     """Project v on the closed cone {z : s_j x_j . z >= 0 for all j}, starting from x in it.
 
     Primal active-set method for min |z - v|^2 / 2; x is overwritten with the projection. The working set
@@ -184,17 +198,20 @@ def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn, nW0, gx, gdv, g0, use_
     gx_j = s_j x_j . x are kept up to date along each step (gx += alpha gd), so each ratio test costs one pass
     of dot products; on return gx holds them at the projection (0 on the working set). They start from
     ``g0_j = x_j . x`` if ``use_g0`` (no pass over the points), else from one pass. gx, gdv: scratch arrays
-    of length n. Returns the number of active constraints (indices in W[:nW]).
+    of length n. XT: the transposed points (d, n), for the passes of dot products.
+    Returns the number of active constraints (indices in W[:nW]).
     """
     n, d = X.shape
     nW = nW0
+    if not use_g0:
+        _matvec_t(XT, x, gx, n)
     for j in range(n):
         if inW[j]:
             gx[j] = 0.0
         elif use_g0:
             gx[j] = s[j] * g0[j]
         else:
-            gx[j] = s[j] * _row_dot(X, j, x)
+            gx[j] = s[j] * gx[j]
     scale = np.sqrt(_dot(v, v)) + np.sqrt(_dot(x, x)) + 1e-300
     for _ in range(6 * d + 30):
         # orthonormal basis Q[:k] of span{s_j x_j : j in W} (modified Gram-Schmidt), R upper triangular
@@ -265,10 +282,11 @@ def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn, nW0, gx, gdv, g0, use_
         # ratio test along dirn over the constraints not in the working set
         alpha = 1.0
         block = -1
+        _matvec_t(XT, dirn, gdv, n)
         for j in range(n):
             if inW[j]:
                 continue
-            gd = s[j] * _row_dot(X, j, dirn)
+            gd = s[j] * gdv[j]
             gdv[j] = gd
             if gd < 0.0:
                 g0 = gx[j]
@@ -298,7 +316,7 @@ def _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn, nW0, gx, gdv, g0, use_
 
 
 @nb.njit(cache=True)
-def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
+def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, long_steps):
     """Local maximum of eta(theta) = sum_j q_j relu(theta . x_j) on the sphere from theta0: ``max_hops``
     fixed-point hops, then at most ``max_walk`` cell-walk steps (``0``: the hops' end point)."""
     n, d = X.shape
@@ -319,6 +337,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
     cand = np.empty(d)
     B = np.empty(16, np.int64)
     XB = np.empty((16, d))
+    XBT = np.empty((d, 16))
     sB = np.empty(16, np.int8)
     inWB = np.zeros(16, np.bool_)
     gd = np.empty(n)
@@ -354,7 +373,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
     fresh = False  # x is already the projection of v on the current cell (set by an accepted cell change)
     for _ in range(max_walk):
         if not fresh:
-            _cell_project(X, s, v, x, W, inW, Q, R, lam, t, dirn, 0, gx, gdv, gd, False)
+            _cell_project(X, XT, s, v, x, W, inW, Q, R, lam, t, dirn, 0, gx, gdv, gd, False)
         fresh = False
         nx = np.sqrt(_dot(x, x))
         if nx <= 1e-300:
@@ -366,8 +385,8 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
         for a in range(d):
             theta[a] = x[a] / nx
             x[a] = theta[a]
-        for j in range(n):  # g_j = theta . x_j, one pass (not from gx / nx: chained over steps, that loses digits)
-            gd[j] = _row_dot(X, j, theta)
+        # g_j = theta . x_j, one pass (not from gx / nx: chained over steps, that loses digits)
+        _matvec_t(XT, theta, gd, n)
         if long_steps:
             # a long step: along the arc from theta towards u = v / |v| (the cell's unconstrained maximiser), the first
             # of t = 1, 1/2, 1/4, 1/8 that increases eta; it crosses many small cells at once (d >= 4). With
@@ -377,8 +396,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
             if nv > 0.0:
                 for a in range(d):
                     cand[a] = v[a] / nv
-                for j in range(n):
-                    hd[j] = _row_dot(X, j, cand)
+                _matvec_t(XT, cand, hd, n)
                 cu = _dot(theta, cand)
                 tt = 1.0
                 for _ls in range(4):
@@ -414,6 +432,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
         for bi in range(nbb):
             for a in range(d):
                 XB[bi, a] = X[B[bi], a]
+                XBT[a, bi] = X[B[bi], a]
         for mk in range(1, nmask + 1):
             for a in range(d):
                 v2[a] = v[a]
@@ -431,8 +450,8 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
             # are convex, so the cell improves on val iff this bound does
             for a in range(d):
                 x2[a] = theta[a]
-            nWs = _cell_project(XB[:nbb], sB[:nbb], v2, x2, W, inWB[:nbb], Q, R, lam, t, dirn, 0, gxs, gdvs, gxs,
-                                False)
+            nWs = _cell_project(XB[:nbb], XBT[:, :nbb], sB[:nbb], v2, x2, W, inWB[:nbb], Q, R, lam, t, dirn, 0, gxs,
+                                gdvs, gxs, False)
             n2 = np.sqrt(_dot(x2, x2))
             if n2 <= 1e-300 or _dot(x2, v2) / n2 <= val + 1e-12 * (abs(val) + 1e-3):
                 continue
@@ -449,7 +468,7 @@ def _ascent_relu_one(X, q, theta0, out, max_hops, max_walk, long_steps):
             for i in range(nWs):
                 W[i] = B[W[i]]
                 inW[W[i]] = True
-            _cell_project(X, s2, v2, x2, W, inW, Q, R, lam, t, dirn, nWs, gx, gdv, gd, True)
+            _cell_project(X, XT, s2, v2, x2, W, inW, Q, R, lam, t, dirn, nWs, gx, gdv, gd, True)
             n2 = np.sqrt(_dot(x2, x2))
             if n2 <= 1e-300:
                 continue
@@ -482,12 +501,13 @@ def _ascent_relu(X, p, starts, sig, out_theta, out_val, max_hops, max_walk, long
     """For each start i a local maximum of sig[i] * eta (sig = +-1); out_val holds eta (signed)."""
     m = starts.shape[0]
     n = X.shape[0]
+    XT = np.ascontiguousarray(X.T)
     for i in nb.prange(m):
         sigma = sig[i]
         q = np.empty(n)
         for j in range(n):
             q[j] = sigma * p[j]
-        e = _ascent_relu_one(X, q, starts[i], out_theta[i], max_hops, max_walk, long_steps)
+        e = _ascent_relu_one(X, XT, q, starts[i], out_theta[i], max_hops, max_walk, long_steps)
         out_val[i] = sigma * e
 
 
