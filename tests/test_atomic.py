@@ -469,3 +469,39 @@ def test_ipm_zero_target_is_the_empty_measure():
     sol = atomic(X, np.zeros(X.shape[0]), method="ipm", tol=1e-5)
     assert sol.n_atoms == 0 and sol.objective == 0.0 and sol.converged and sol.certificate == 0.0
     assert np.all(sol.predict(X) == 0.0)
+
+
+def test_ipm_loose_primal_tolerance_keeps_a_valid_dual_bound():
+    """primal_tol (used by the intermediate column-generation rounds): the returned dual is still feasible, so y.p is
+    a lower bound of the HiGHS optimum within the requested gap, and the primal residual is within primal_tol."""
+    from spherekern.solvers._ipm import lp_ipm
+
+    rng = np.random.default_rng(13)
+    n, d, m = 40, 3, 400
+    X = _unit(rng, n, d)
+    y = rng.standard_normal(n)
+    A = _feats(X, _unit(rng, m, d))
+    At = np.concatenate([A.T, -A.T])
+    ref = linprog(np.ones(2 * m), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None), method="highs").fun
+    tight = lp_ipm(At, y, gap_tol=1e-2)
+    loose = lp_ipm(At, y, gap_tol=1e-2, primal_tol=1e-3)
+    assert loose.iterations <= tight.iterations
+    assert loose.res_primal <= 1e-3 and np.all(loose.z >= 0)
+    assert np.all(At @ loose.p <= 1 + 1e-9)                    # dual feasible
+    assert ref * (1 - 2e-2) <= loose.dual <= ref * (1 + 1e-9)  # a lower bound, within the gap
+
+
+@pytest.mark.parametrize("seed", [2, 3, 5])
+def test_ipm_certificate_dominates_dense_sampling_across_seeds(seed):
+    """The narrow maxima of eta that the ascents from training and random points miss (before the sampled starts:
+    5 of 12 seeds of this problem ended 1e-3 above the certificate, these three among them): the certificate must
+    dominate 200,000 random directions."""
+    rng = np.random.default_rng(41)
+    n, d = 40, 4
+    X = _unit(rng, n, d)
+    y = X @ rng.standard_normal(d) + 0.05 * np.abs(X @ _unit(rng, 20, d).T).sum(1)
+    sol = atomic(X, y, method="ipm", tol=1e-5, rng=seed)
+    assert sol.converged
+    sampled = _sampled_max_eta(X, sol.dual, 1.0, 200_000, np.random.default_rng(seed))
+    assert sampled <= sol.certificate + 1e-9 and sol.certificate <= 1 + 1e-5
+    assert (y @ sol.dual) / max(1.0, sampled) >= sol.objective * (1 - 5e-5)

@@ -62,12 +62,15 @@ def _chol_factor(M, reg, max_reg):
                     "normal equations of the interior-point master LP are not positive definite") from None
 
 
-def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, max_iter=60) -> IPMResult:
+def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, primal_tol=None, max_iter=60) -> IPMResult:
     """Solve ``min 1.z s.t. At.T z = y, z >= 0`` (At: (K, n) signed columns as rows) by Mehrotra's method.
 
-    Stops when the relative primal residual ``|A z - y| / (1 + |y|)`` and dual residual are below
-    ``feas_tol`` and the relative gap ``(1.z - y.p) / (1 + |1.z|)`` is below ``gap_tol``.
+    Stops when the relative primal residual ``|A z - y| / (1 + |y|)`` is below ``primal_tol`` (default
+    ``feas_tol``), the dual residual below ``feas_tol`` and the relative gap ``(1.z - y.p) / (1 + |1.z|)`` below
+    ``gap_tol``. A loose ``primal_tol`` suits column generation's intermediate rounds, which use only the
+    (dual-feasible, well-centred) ``p``.
     """
+    primal_tol = feas_tol if primal_tol is None else primal_tol
     At = np.ascontiguousarray(At, dtype=np.float64)
     K, n = At.shape
     y = np.asarray(y, dtype=np.float64)
@@ -96,7 +99,7 @@ def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, max_iter=60) -> IPMResult:
         gap = (pobj - dobj) / (1.0 + abs(pobj))
         res_p = float(np.linalg.norm(rp)) / ny
         res_d = float(np.linalg.norm(rd)) / np.sqrt(K)
-        if res_p <= feas_tol and res_d <= feas_tol and abs(gap) <= gap_tol:
+        if res_p <= primal_tol and res_d <= feas_tol and abs(gap) <= gap_tol:
             status = "optimal"
             break
         if mu <= 1e-15 * (1.0 + abs(pobj)) / K:  # converged as far as the normal equations allow
