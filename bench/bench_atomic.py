@@ -11,8 +11,9 @@ Groups (naming read by bench/report.py):
   master (tol 1e-7) and the brute force in the same run (measured on the shared 2-core VM: ipm 0.85 s, simplex
   14.8 s, brute force 39.6 s, i.e. 46x the brute force; the issue's target is 20x).
 * ``atomic_n1024_d5``: the project alone, method="ipm" (issue target: at most 2 minutes on 2 cores); skipped
-  unless SPHEREKERN_BENCH_BIG=1: it takes about 6 minutes on the 2-core VM (measured by a script: 341 s, 33
-  rounds; n = 512: 28-38 s).
+  unless SPHEREKERN_BENCH_BIG=1: measured by a script on the 2-core VM after the pricing/master work of
+  2026-11-23 (commits e380264..0f5483a): 128-139 s, 29-32 rounds (was 341-355 s, 33 rounds); n = 512: 13.6 s
+  (was 22.0 s in the same window).
 
 The scaling of time with n (d = 3, n = 2^6..2^10, fitted exponent) is measured once by
 ``python -m bench.bench_atomic scaling`` (not part of ``make bench``: it takes several minutes).
@@ -82,7 +83,7 @@ def test_atomic_n256_d3__highs(benchmark):
 
 
 @pytest.mark.skipif(os.environ.get("SPHEREKERN_BENCH_BIG") != "1",
-                    reason="n = 1024, d = 5: about 6 minutes on 2 cores (341 s measured; n = 512: 28-38 s); "
+                    reason="n = 1024, d = 5: about 2.3 minutes on 2 cores (128-139 s measured; n = 512: 14 s); "
                            "set SPHEREKERN_BENCH_BIG=1 to run it")
 def test_atomic_n1024_d5__project(benchmark):
     """The issue's target size, with the interior-point master (tol 1e-4, what paper_checks uses)."""
