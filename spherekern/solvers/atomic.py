@@ -1368,7 +1368,9 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     pricing) with a master gap below ``tol / 10``, the interior point is purified to a basic solution
     (:func:`_vertex_from_interior`); the interior dual is kept if it certifies the vertex within ``2 tol``, else
     the better-certifying of it and the vertex's complementary dual; the run ends when the certificate is
-    ``<= 1 + tol``, otherwise the rounds go on."""
+    ``<= 1 + tol``, otherwise the rounds go on. A round that purifies an uncertified vertex and changes nothing
+    (no column added or dropped, the same master gap) would repeat itself exactly: the run then stops
+    unconverged, returning the basic solution with the smallest duality gap so far (a warning gives it)."""
     from ._ipm import lp_ipm
 
     n, d = X.shape
@@ -1421,7 +1423,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     born = np.zeros(theta.shape[0], np.int64)
     last_found = (np.empty((0, d)), np.empty(0))
     history = []
-    best = None
+    best, best_gap = None, np.inf
     converged = False
     lower = -np.inf
     for it in range(1, max_iter + 1):
@@ -1489,7 +1491,6 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
                     p_out, c_out = pv, cv
                 else:
                     p_out, c_out = r.p, cert
-            best = (c_out, dirs, wts, p_out, obj, fit)
             entry.update(vertex=True, vertex_objective=obj, vertex_atoms=int(wts.size), vertex_max_eta=cv)
             t2 = time.perf_counter()
             entry["t_pricing"] = t2 - t1
@@ -1497,6 +1498,9 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
             gap_v = obj - float(y @ p_out) / max(1.0, c_out)
             entry["vertex_gap"] = gap_v
             done = c_out <= 1 + tol and fit <= 1e-8 * max(1.0, float(np.abs(y).max())) and gap_v <= 2 * tol * obj
+            # keep the best basic solution so far (an unconverged run returns the one nearest the optimum)
+            if best is None or done or gap_v < best_gap:
+                best, best_gap = (c_out, dirs, wts, p_out, obj, fit), gap_v
         history.append(entry)
         if verbose:
             vx = f"  vertex obj {entry['vertex_objective']:.12g} max|eta| {entry['vertex_max_eta']:.10f}" \
@@ -1540,7 +1544,14 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
             At = np.concatenate([At, _features(newt, X, power) * news[:, None]])
             born = np.concatenate([born, np.full(newt.shape[0], it)])
         gap_cg = max((r.primal - lower) / max(abs(r.primal), 1e-300), 0.0)
-        delta = float(np.clip(0.1 * gap_cg, max(0.1 * tol, 1e-8), 1e-2))
+        new_delta = float(np.clip(0.1 * gap_cg, max(0.1 * tol, 1e-8), 1e-2))
+        if entry["vertex"] and not newt.shape[0] and not drop.any() and new_delta == delta:
+            # nothing changed: the next round would solve the same master LP to the same gap and purify the same
+            # vertex (seen in d = 2 with two points 1e-6 rad apart: a vertex 2e-4 above the optimum, 195 identical
+            # rounds; a tighter master gap made the purified vertex worse there, objective x20)
+            entry["stalled"] = True
+            break
+        delta = new_delta
     cv, dirs, wts, pv, obj, fit = best
     if fit > 1e-7 * max(1.0, float(np.abs(y).max())):
         raise RuntimeError(f"atomic: the purified solution fits the data only to {fit:.3g} (ill-conditioned problem)")
@@ -1670,6 +1681,9 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
             why = (f"max|eta| = {cert:.9f} > 1 + tol" if cert > 1 + tol else
                    f"max|eta| = {cert:.9f} <= 1 + tol, but the basic solution's duality gap {gap:.3g} is above "
                    f"2 tol objective = {2 * tol * obj:.3g}")
+            if history and history[-1].get("stalled"):
+                why += ("; it stopped early: the last round added no column and changed nothing, so every further "
+                        "round would repeat it")
             warnings.warn(f"atomic: column generation stopped after {len(history)} rounds without a certified "
                           f"solution ({why}); objective {obj:.12g} is within {gap:.3g} of the optimum (duality "
                           "gap). Raise max_iter or n_starts, or use method='simplex'.", RuntimeWarning, stacklevel=3)
