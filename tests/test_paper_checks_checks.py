@@ -173,14 +173,17 @@ def test_d2_feature_fit_certifies_a_close_pair_problem():
 
 
 def test_ipm_master_stops_when_a_round_would_repeat_itself():
-    # the same close-pair problem through the interior-point master (the path d >= 3 uses): its purified vertex
-    # stays 2e-4 above the optimum and nothing changes between rounds. It used to repeat that round until
-    # max_iter (200 rounds, 40-70 s); it must stop as soon as a round would repeat, unconverged, with a warning,
-    # and return a basic solution whose stated duality gap is honest against the simplex optimum.
+    # a close-pair problem (constant target, d = 2, n = 512, seed 2 of the quick grid) through the interior-point
+    # master (the path d >= 3 uses): its purified vertex stays above the optimum by more than 2 tol and nothing
+    # changes between rounds. It used to repeat that round until max_iter (200 rounds, 341 s in the quick run); it
+    # must stop as soon as a round would repeat, unconverged, with a warning, and return a basic solution whose
+    # stated duality gap is honest against the simplex optimum. (The case depends on the solver's path: after the
+    # looser master solves of 0f5483a the n = 256 instance converges and this n = 512 one stalls; if a solver
+    # change makes it converge, pick another stalling instance — the scan over seeds takes a minute.)
     from paper_checks.api import task_rng
     from paper_checks.checks import _curves
     from spherekern.solvers import atomic
-    p = dict(check="constant", base_seed=0, regime="feature", n_max=4096, n_test=2000, seed=2, d=2, n=256,
+    p = dict(check="constant", base_seed=0, regime="feature", n_max=4096, n_test=2000, seed=2, d=2, n=512,
              target="constant")
     X, _, y, _, _ = _curves.data(p)
     seed = int(task_rng(p, ("d", "n", "seed")).integers(0, 2**31))
@@ -190,4 +193,4 @@ def test_ipm_master_stops_when_a_round_would_repeat_itself():
     ref = atomic(X, y, lam=0.0, rng=1, tol=1e-7)             # simplex master, exact angular sweep in d = 2
     assert ref.converged
     assert ref.objective <= s.objective <= ref.objective + s.gap + 1e-6
-    assert np.abs(s.predict(X) - y).max() < 1e-7 and s.n_atoms <= 256
+    assert np.abs(s.predict(X) - y).max() < 1e-7 and s.n_atoms <= 512
