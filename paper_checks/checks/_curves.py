@@ -132,8 +132,8 @@ def fit(regime, X, y, solver_seed=0):
         # several times faster than the simplex master for n >= 256 (bench_atomic); if it fails numerically the
         # simplex master is tried. d = 2: the simplex master, whose exact angular-sweep pricing lists every
         # activation cell in the first round (measured: 2 s at n = 512, 21 s at n = 1024, one round each),
-        # while the interior-point one stalled on close pairs of points (gap 1e-6 rad: its purified vertex
-        # stayed 2e-4 above the optimum for 200 rounds, 341 s, seed 2 at n = 512).
+        # while the interior-point one can end uncertified on close pairs of points (seed 2 at n = 512: its
+        # purified vertex stays above the optimum by more than tol; it used to repeat that round 200 times, 341 s).
         # Both certify their result, and the run records which one it is.
         first = "simplex" if X.shape[1] == 2 else "ipm"
         try:
