@@ -364,7 +364,8 @@ def test_caratheodory_keeps_fit_and_never_increases_l1():
     from spherekern.solvers.atomic import _caratheodory
 
     rng = np.random.default_rng(12)
-    for n, m, rank in [(8, 30, 8), (20, 60, 12), (15, 15, 15)]:
+    # the last two span several blocks of non-basic columns (block = max(rank, 64))
+    for n, m, rank in [(8, 30, 8), (20, 60, 12), (15, 15, 15), (10, 400, 10), (40, 700, 25)]:
         M = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, m))
         w = rng.standard_normal(m)
         keep, w2 = _caratheodory(M, w)

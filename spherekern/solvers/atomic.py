@@ -1258,8 +1258,9 @@ def _caratheodory(A_S, w):
     columns first). Each other column k, lightest first, is written ``a_k = B c``; the weights move along
     the null vector (``+1`` on k, ``-c`` on B) in the direction that does not increase the L1 objective
     (linear while no sign changes) up to the first weight that reaches zero. If that is ``w_k`` the
-    column is gone; if it is a basic column, k takes its place in the basis (refactorised). Cost
-    ``O(n r m)`` plus ``O(n r^2)`` per basis exchange (r = rank). Returns (keep mask, new weights)."""
+    column is gone; if it is a basic column, k takes its place in the basis. The other columns go through in
+    blocks of ``max(r, 64)``, the basis refactorised per block: cost ``O(n r m)`` for the coordinates plus
+    ``O(r b)`` per exchange (r = rank, b the block). Returns (keep mask, new weights)."""
     n, m = A_S.shape
     w = w.copy()
     keep = w != 0
@@ -1272,15 +1273,20 @@ def _caratheodory(A_S, w):
     rest = np.array(piv[rank:])
     rest = rest[np.argsort(np.abs(w[rest]), kind="stable")]
 
-    if rest.size:
-        Q, Rb = np.linalg.qr(A_S[:, basis])
-        C = np.ascontiguousarray(solve_triangular(Rb, Q.T @ A_S[:, rest]))
-        wb = np.ascontiguousarray(w[basis])
-        wr = np.ascontiguousarray(w[rest])
-        bidx = basis.astype(np.int64).copy()
-        _caratheodory_loop(C, wb, wr, bidx, rest.astype(np.int64))
-        w[:] = 0.0
-        w[rest] = wr  # columns that entered the basis have wr = 0 here; their weight is in wb
+    # the non-basic columns go through in blocks of max(rank, 64), each against the current basis (refactorised
+    # per block): a pivot updates only the block's coordinates, O(r b) instead of O(r m), so a pool of m columns
+    # costs O(m r^2) instead of up to O(r m^2) (n = 1024, d = 5 constant target: ~22,000 interior columns)
+    bidx = basis.astype(np.int64).copy()
+    block = max(rank, 64)
+    for start in range(0, rest.size, block):
+        idx = rest[start:start + block].astype(np.int64)
+        Q, Rb = np.linalg.qr(A_S[:, bidx])
+        C = np.ascontiguousarray(solve_triangular(Rb, Q.T @ A_S[:, idx]))
+        wb = np.ascontiguousarray(w[bidx])
+        wr = np.ascontiguousarray(w[idx])
+        w[bidx] = 0.0  # columns that leave the basis end with weight 0
+        _caratheodory_loop(C, wb, wr, bidx, idx)
+        w[idx] = wr  # every block column is now eliminated (0) or basic (its weight in wb)
         w[bidx] = wb
     keep = w != 0
     w[~keep] = 0.0
