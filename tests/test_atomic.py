@@ -342,17 +342,21 @@ def test_module_is_importable_by_name():
 # ----------------------------------------------------------------------------------------------
 # method="ipm": interior-point master + purification (checked against the HiGHS simplex path and brute force)
 # ----------------------------------------------------------------------------------------------
-def test_ipm_lp_against_highs_linprog():
-    from spherekern.solvers._ipm import lp_ipm
-
-    rng = np.random.default_rng(11)
-    n, d, m = 40, 3, 400
+def _master_lp(seed, n=40, d=3, m=400):
+    """A random interpolation master LP: rows At (both signs of m ReLU columns), targets y, and its HiGHS solution."""
+    rng = np.random.default_rng(seed)
     X = _unit(rng, n, d)
     y = rng.standard_normal(n)
     A = _feats(X, _unit(rng, m, d))
-    At = np.concatenate([A.T, -A.T])
-    r = lp_ipm(At, y, gap_tol=1e-9)
     ref = linprog(np.ones(2 * m), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None), method="highs")
+    return np.concatenate([A.T, -A.T]), y, ref
+
+
+def test_ipm_lp_against_highs_linprog():
+    from spherekern.solvers._ipm import lp_ipm
+
+    At, y, ref = _master_lp(11)
+    r = lp_ipm(At, y, gap_tol=1e-9)
     assert r.status == "optimal"
     assert r.primal == pytest.approx(ref.fun, rel=1e-7)
     assert r.dual == pytest.approx(ref.fun, rel=1e-7)
@@ -477,13 +481,8 @@ def test_ipm_loose_primal_tolerance_keeps_a_valid_dual_bound():
     a lower bound of the HiGHS optimum within the requested gap, and the primal residual is within primal_tol."""
     from spherekern.solvers._ipm import lp_ipm
 
-    rng = np.random.default_rng(13)
-    n, d, m = 40, 3, 400
-    X = _unit(rng, n, d)
-    y = rng.standard_normal(n)
-    A = _feats(X, _unit(rng, m, d))
-    At = np.concatenate([A.T, -A.T])
-    ref = linprog(np.ones(2 * m), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None), method="highs").fun
+    At, y, res = _master_lp(13)
+    ref = res.fun
     tight = lp_ipm(At, y, gap_tol=1e-2)
     loose = lp_ipm(At, y, gap_tol=1e-2, primal_tol=1e-3)
     assert loose.iterations <= tight.iterations

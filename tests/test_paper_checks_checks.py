@@ -150,14 +150,23 @@ def test_gd_sparsity_uses_the_final_network_and_fails_on_one_dense_run(tmp_path)
     assert failed[0].measured == pytest.approx(33 / 32)
 
 
+def _close_pair_problem(n):
+    """Training points, targets and solver seed of the quick grid's constant-target d = 2 feature run, seed 2 (its
+    pool has two points 1.2e-6 rad apart)."""
+    from paper_checks.api import task_rng
+    from paper_checks.checks import _curves
+    p = dict(check="constant", base_seed=0, regime="feature", n_max=4096, n_test=2000, seed=2, d=2, n=n,
+             target="constant")
+    X, _, y, _, _ = _curves.data(p)
+    return X, y, int(task_rng(p, ("d", "n", "seed")).integers(0, 2**31))
+
+
 def test_d2_feature_fit_certifies_a_close_pair_problem():
     # constant target, d = 2, n = 256, seed 2 of the quick grid: two points 1.2e-6 rad apart. The interior-point
     # master's purified vertex stayed 2e-4 above the optimum there for 200 rounds (68 s, not converged); the
     # d = 2 feature runs use the simplex master, whose result must be certified by its own dual.
     from paper_checks.checks import _curves
-    p = dict(check="constant", base_seed=0, regime="feature", n_max=4096, n_test=2000, seed=2, d=2, n=256,
-             target="constant")
-    X, _, y, _, _ = _curves.data(p)
+    X, y, _ = _close_pair_problem(256)
     ang = np.sort(np.arctan2(X[:, 1], X[:, 0]))
     assert np.diff(ang).min() < 1e-5                       # the close pair is there
     s, info = _curves.fit("feature", X, y, solver_seed=1)
@@ -180,13 +189,8 @@ def test_ipm_master_stops_when_a_round_would_repeat_itself():
     # stated duality gap is honest against the simplex optimum. (The case depends on the solver's path: after the
     # looser master solves of 0f5483a the n = 256 instance converges and this n = 512 one stalls; if a solver
     # change makes it converge, pick another stalling instance — the scan over seeds takes a minute.)
-    from paper_checks.api import task_rng
-    from paper_checks.checks import _curves
     from spherekern.solvers import atomic
-    p = dict(check="constant", base_seed=0, regime="feature", n_max=4096, n_test=2000, seed=2, d=2, n=512,
-             target="constant")
-    X, _, y, _, _ = _curves.data(p)
-    seed = int(task_rng(p, ("d", "n", "seed")).integers(0, 2**31))
+    X, y, seed = _close_pair_problem(512)
     with pytest.warns(RuntimeWarning, match="stopped early"):
         s = atomic(X, y, lam=0.0, rng=seed, method="ipm", tol=1e-4)
     assert not s.converged and len(s.history) < 20 and s.history[-1].get("stalled")
