@@ -364,6 +364,34 @@ def test_ipm_lp_against_highs_linprog():
     assert np.all(At @ r.p <= 1 + 1e-9)  # dual feasible
 
 
+def test_ipm_warm_start_from_a_saved_iterate_reaches_the_highs_optimum():
+    """A column-generation step as atomic(method="ipm") takes it: the LP over 90% of the columns is solved with
+    save_gap, its weightless far columns leave (atomic's drop rule), the other 10% join, and the warm start built
+    from the saved iterate (kept columns keep z, the dual scaled feasible) solves the new LP to its HiGHS optimum;
+    a malformed start is a ValueError."""
+    from spherekern.solvers._ipm import lp_ipm
+    from spherekern.solvers.atomic import _ipm_warm_start
+
+    At, y, _ = _master_lp(17)
+    first = np.arange(At.shape[0]) % 10 != 0
+    r0 = lp_ipm(At[first], y, gap_tol=1e-6, save_gap=3e-3)
+    assert r0.saved is not None and r0.status == "optimal"
+    keep = ~((r0.z < 1e-6 * r0.z.max()) & (r0.s > 0.3))
+    assert 0 < keep.sum() < keep.size
+    At1 = np.concatenate([At[first][keep], At[~first]])
+    ref = linprog(np.ones(At1.shape[0]), A_eq=At1.T, b_eq=y, bounds=(0, None), method="highs")
+    start = _ipm_warm_start(r0.saved, keep, At1)
+    assert np.all(start[0] > 0) and np.all(start[2] > 0) and np.all(At1 @ start[1] <= 1 + 1e-12)
+    r1 = lp_ipm(At1, y, gap_tol=1e-8, start=start)
+    assert r1.status == "optimal"
+    assert r1.primal == pytest.approx(ref.fun, rel=1e-7)
+    assert r1.dual == pytest.approx(ref.fun, rel=1e-7)
+    with pytest.raises(ValueError, match="start must be"):
+        lp_ipm(At1, y, start=(start[0][:-1], start[1], start[2]))
+    with pytest.raises(ValueError, match="start must be"):
+        lp_ipm(At1, y, start=(-start[0], start[1], start[2]))
+
+
 def test_caratheodory_keeps_fit_and_never_increases_l1():
     from spherekern.solvers.atomic import _caratheodory
 
@@ -401,6 +429,7 @@ def test_ipm_method_matches_simplex_and_bruteforce(d, n):
     assert sampled <= sol.certificate + 1e-9 and sol.certificate <= 1 + 1e-5
     assert (y @ sol.dual) / max(1.0, sampled) >= sol.objective * (1 - 5e-5)
     assert sol.history[-1]["vertex"]
+    assert any(h["ipm_warm"] for h in sol.history)  # the warm-started master rounds reached this optimum
 
 
 def test_ipm_method_bad_input():

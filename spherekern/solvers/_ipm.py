@@ -33,7 +33,7 @@ class IPMResult:
     dual objective ``y.p``, relative residuals and gap, iterations, and ``status`` ("optimal" when the
     requested relative gap and feasibility were reached, "stalled" otherwise)."""
 
-    __slots__ = ("z", "p", "s", "primal", "dual", "gap", "res_primal", "res_dual", "iterations", "status")
+    __slots__ = ("z", "p", "s", "primal", "dual", "gap", "res_primal", "res_dual", "iterations", "status", "saved")
 
     def __init__(self, **kw):
         for k, v in kw.items():
@@ -62,13 +62,18 @@ def _chol_factor(M, reg, max_reg):
                     "normal equations of the interior-point master LP are not positive definite") from None
 
 
-def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, primal_tol=None, max_iter=60) -> IPMResult:
+def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, primal_tol=None, max_iter=60, start=None,
+           save_gap=None) -> IPMResult:
     """Solve ``min 1.z s.t. At.T z = y, z >= 0`` (At: (K, n) signed columns as rows) by Mehrotra's method.
 
     Stops when the relative primal residual ``|A z - y| / (1 + |y|)`` is below ``primal_tol`` (default
     ``feas_tol``), the dual residual below ``feas_tol`` and the relative gap ``(1.z - y.p) / (1 + |1.z|)`` below
     ``gap_tol``. A loose ``primal_tol`` suits column generation's intermediate rounds, which use only the
     (dual-feasible, well-centred) ``p``.
+
+    ``start = (z, p, s)`` (``z, s > 0``) replaces Mehrotra's starting point (a warm start; the method is an
+    infeasible one, so the start need not satisfy the constraints). With ``save_gap`` the result's ``saved`` holds a
+    copy ``(z, p, s)`` of the first iterate whose relative gap is at most ``save_gap`` (``None`` if none was).
     """
     primal_tol = feas_tol if primal_tol is None else primal_tol
     At = np.ascontiguousarray(At, dtype=np.float64)
@@ -76,19 +81,25 @@ def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, primal_tol=None, max_iter=60) 
     y = np.asarray(y, dtype=np.float64)
     ny = 1.0 + float(np.linalg.norm(y))
     M = np.empty((n, n))
-    # Mehrotra's starting point: least-norm primal, least-squares dual, shifted positive
-    _normal_matrix(At, np.ones(K), M)
-    F = _chol_factor(M, 1e-12, 1e10)
-    z_ls, p = (sla.cho_solve(F, r, check_finite=False) for r in (y, At.sum(0)))
-    z = At @ z_ls
-    s = 1.0 - At @ p
-    dz = max(-1.5 * z.min(), 0.0)
-    ds = max(-1.5 * s.min(), 0.0)
-    z = z + dz
-    s = s + ds
-    zs = z @ s
-    z = z + 0.5 * zs / s.sum()
-    s = s + 0.5 * zs / z.sum()
+    if start is None:
+        # Mehrotra's starting point: least-norm primal, least-squares dual, shifted positive
+        _normal_matrix(At, np.ones(K), M)
+        F = _chol_factor(M, 1e-12, 1e10)
+        z_ls, p = (sla.cho_solve(F, r, check_finite=False) for r in (y, At.sum(0)))
+        z = At @ z_ls
+        s = 1.0 - At @ p
+        dz = max(-1.5 * z.min(), 0.0)
+        ds = max(-1.5 * s.min(), 0.0)
+        z = z + dz
+        s = s + ds
+        zs = z @ s
+        z = z + 0.5 * zs / s.sum()
+        s = s + 0.5 * zs / z.sum()
+    else:
+        z, p, s = (np.array(v, dtype=np.float64) for v in start)
+        if z.shape != (K,) or s.shape != (K,) or p.shape != (n,) or not (z.min() > 0 and s.min() > 0):
+            raise ValueError("lp_ipm: start must be (z, p, s) with z, s > 0 of length K and p of length n")
+    saved = None
     status = "stalled"
     it = 0
     for it in range(1, max_iter + 1):
@@ -99,6 +110,8 @@ def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, primal_tol=None, max_iter=60) 
         gap = (pobj - dobj) / (1.0 + abs(pobj))
         res_p = float(np.linalg.norm(rp)) / ny
         res_d = float(np.linalg.norm(rd)) / np.sqrt(K)
+        if saved is None and save_gap is not None and abs(gap) <= save_gap:
+            saved = (z.copy(), p.copy(), s.copy())
         if res_p <= primal_tol and res_d <= feas_tol and abs(gap) <= gap_tol:
             status = "optimal"
             break
@@ -139,7 +152,7 @@ def lp_ipm(At, y, *, gap_tol=1e-8, feas_tol=1e-7, primal_tol=None, max_iter=60) 
     pobj, dobj = float(z.sum()), float(y @ p)
     return IPMResult(z=z, p=p, s=s_true, primal=pobj, dual=dobj, gap=(pobj - dobj) / (1.0 + abs(pobj)),
                      res_primal=float(np.linalg.norm(rp)) / ny, res_dual=float(np.maximum(-s_true, 0).max()),
-                     iterations=it, status=status)
+                     iterations=it, status=status, saved=saved)
 
 
 def _max_step(v, dv):

@@ -91,6 +91,9 @@ _IPM_LOOSE_PRIMAL = 1e-3
 #: method="ipm", d >= 3: the pricing starts from the training points and random points only when the ascents from
 #: the current atoms and the last maxima find fewer than this many violated maxima per training point.
 _STAGE_MIN = 0.25
+#: method="ipm": each master LP keeps its first iterate with relative gap below this as the warm start of the next
+#: round's (:func:`_ipm_warm_start`). n = 1024, d = 5: master time 79 -> 56 s (smooth field), total 165 -> 120 s.
+_WARM_GAP = 3e-3
 #: d >= 3, both masters: the (full) pricing also starts from the _SAMPLE_TOP best of max(_SAMPLE_MIN, 50 n) random
 #: directions by |eta| (:func:`_sampled_starts`).
 _SAMPLE_MIN = 20000
@@ -1385,7 +1388,8 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     pricing) with a master gap below ``tol / 10``, the interior point is purified to a basic solution
     (:func:`_vertex_from_interior`); the interior dual is kept if it certifies the vertex within ``2 tol``, else
     the better-certifying of it and the vertex's complementary dual; the run ends when the certificate is
-    ``<= 1 + tol``, otherwise the rounds go on. A round that purifies an uncertified vertex and changes nothing
+    ``<= 1 + tol``, otherwise the rounds go on. From the second round each master LP starts from a saved iterate of
+    the last one (:func:`_ipm_warm_start`; Mehrotra's cold start when there is none or the warm one diverges). A round that purifies an uncertified vertex and changes nothing
     (no column added or dropped, the same master gap) would repeat itself exactly: the run then stops
     unconverged, returning the basic solution with the smallest duality gap so far (a warning gives it)."""
     from ._ipm import lp_ipm
@@ -1433,6 +1437,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
         theta, sg, At = pool(extra)
         r_first = lp_ipm(At, y, gap_tol=delta, primal_tol=1e-5)
     born = np.zeros(theta.shape[0], np.int64)
+    warm_start = None
     last_found = (np.empty((0, d)), np.empty(0))
     history = []
     best, best_gap = None, np.inf
@@ -1441,7 +1446,17 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()
         ptol = max(primal_tol(delta), 1e-5) if it > 1 else 1e-5
-        r = r_first if it == 1 else lp_ipm(At, y, gap_tol=delta, primal_tol=primal_tol(delta))
+        r = r_first if it == 1 else None
+        warm_used = r is None and warm_start is not None
+        if warm_used:
+            try:
+                r = lp_ipm(At, y, gap_tol=delta, primal_tol=primal_tol(delta), start=warm_start, save_gap=_WARM_GAP)
+            except np.linalg.LinAlgError:
+                r = None
+            if r is None or r.res_primal > ptol:  # diverged or stalled: solve again from Mehrotra's starting point
+                r, warm_used = None, False
+        if r is None:
+            r = lp_ipm(At, y, gap_tol=delta, primal_tol=primal_tol(delta), save_gap=_WARM_GAP)
         for loose in (1e-4, 1e-2):  # tight gaps can stall on degenerate LPs (constant targets in d = 2)
             if r.res_primal <= ptol or delta >= loose:
                 break
@@ -1480,7 +1495,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
             lower = max(lower, float(y @ r.p) / max(1.0, cert))
         t2 = time.perf_counter()
         entry = dict(iteration=it, n_columns=theta.shape[0], lp_rows=n, lp_cols=theta.shape[0], objective=r.primal,
-                     lower_bound=lower, max_eta=cert, ipm_iterations=r.iterations, master_gap=r.gap,
+                     lower_bound=lower, max_eta=cert, ipm_iterations=r.iterations, ipm_warm=warm_used, master_gap=r.gap,
                      t_master=t1 - t0, t_pricing=t2 - t1, full_pricing=full, vertex=False)
         done = False
         if (full and cert <= 1 + tol and r.gap <= 0.1 * tol) or it == max_iter:
@@ -1555,6 +1570,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
             sg = np.concatenate([sg, news])
             At = np.concatenate([At, _features(newt, X, power) * news[:, None]])
             born = np.concatenate([born, np.full(newt.shape[0], it)])
+        warm_start = _ipm_warm_start(r.saved, ~drop, At)
         gap_cg = max((r.primal - lower) / max(abs(r.primal), 1e-300), 0.0)
         new_delta = float(np.clip(0.1 * gap_cg, max(0.1 * tol, 1e-8), 1e-2))
         if entry["vertex"] and not newt.shape[0] and not drop.any() and new_delta == delta:
@@ -1573,6 +1589,27 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
 # ----------------------------------------------------------------------------------------------
 # public function
 # ----------------------------------------------------------------------------------------------
+def _ipm_warm_start(saved, keep, At):
+    """Starting point ``(z, p, s)`` of the next master LP from an iterate ``saved = (z, p, s)`` of the last one.
+
+    ``keep`` marks the last pool's columns still in ``At`` (first, in order; the new columns follow). The saved
+    iterate is one with a moderate gap (``_WARM_GAP``), still well centred, not the end point: warm starts from
+    near-optimal points block at the boundary (J. Gondzio, A. Grothey, "Reoptimization with the primal-dual
+    interior point method", SIAM J. Optim. 13 (2002): keep an earlier, well-centred iterate). All costs are one, so dividing the
+    dual by ``c = max(1, max_j a_j.p)`` makes it feasible for every column, the new ones included; then
+    ``s = max(1 - A^T p, sqrt(mu))`` with ``mu`` the saved complementarity, the kept columns keep their ``z`` and
+    the new ones start at ``z = mu / s``. ``None`` (no saved iterate) means a cold start.
+    """
+    if saved is None:
+        return None
+    z, p, s = saved
+    mu = float(z @ s) / z.size
+    z = z[keep]
+    p = p / max(1.0, float((At @ p).max()))
+    s = np.maximum(1.0 - At @ p, np.sqrt(mu))
+    return np.concatenate([z, mu / s[z.size:]]), p, s
+
+
 @limited("ATOMIC_BLAS_THREADS")
 def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng=0, big_m=1e7,
            warm=True, method="simplex", verbose=False) -> AtomicSolution:
