@@ -11,11 +11,13 @@ Groups (naming read by bench/report.py):
   master (tol 1e-7) and the brute force in the same run (measured on the shared 2-core VM: ipm 0.85 s, simplex
   14.8 s, brute force 39.6 s, i.e. 46x the brute force; the issue's target is 20x; in the full ``make bench``
   of 2026-11-23 05:24: 0.99 s vs 39.5 s, 39.8x).
-* ``atomic_n1024_d5``: the project alone, method="ipm" (issue target: at most 2 minutes on 2 cores); skipped
-  unless SPHEREKERN_BENCH_BIG=1: measured by a script on the 2-core VM after the pricing/master work of
-  2026-11-23 (commits e380264..0f5483a): 128-139 s, 29-32 rounds (was 341-355 s, 33 rounds); n = 512: 13.6 s
-  (was 22.0 s in the same window). With y = 1 (constant target) on the same points: 126.6 s alone, 25 rounds,
-  after the block-wise Caratheodory purification (267-305 s before, 160-197 s of it in the purification).
+* ``atomic_n1024_d5[teacher|constant|smooth]``: the project alone, method="ipm" (issue target: at most 2 minutes
+  on 2 cores) on the points of ``_problem(1024, 5)`` with the |t| teacher, y = 1 and the smooth even GRF of
+  paper_checks; skipped unless SPHEREKERN_BENCH_BIG=1. History, one script run each on the 2-core VM with nothing
+  else of ours running: 341-355 s (teacher) before the pricing work of 2026-11-23; 128-139 s (teacher),
+  126.6 s (constant, after the block-wise Caratheodory purification), 164.7 s (smooth) before the warm-started
+  master LPs; 114.9 s, 102.9 s, 104.5 s after (commit 6ce4a40). The figures of record are the rows of
+  bench/RESULTS.md.
 
 The scaling of time with n (d = 3, n = 2^6..2^10, fitted exponent) is measured once by
 ``python -m bench.bench_atomic scaling`` (not part of ``make bench``: it takes several minutes).

@@ -92,7 +92,7 @@ _IPM_LOOSE_PRIMAL = 1e-3
 #: the current atoms and the last maxima find fewer than this many violated maxima per training point.
 _STAGE_MIN = 0.25
 #: method="ipm": each master LP keeps its first iterate with relative gap below this as the warm start of the next
-#: round's (:func:`_ipm_warm_start`). n = 1024, d = 5: master time 79 -> 56 s (smooth field), total 165 -> 120 s.
+#: round's (:func:`_ipm_warm_start`). n = 1024, d = 5: 165 -> 105 s (smooth field), 136 -> 115 s (|t| teacher).
 _WARM_GAP = 3e-3
 #: d >= 3, both masters: the (full) pricing also starts from the _SAMPLE_TOP best of max(_SAMPLE_MIN, 50 n) random
 #: directions by |eta| (:func:`_sampled_starts`).
