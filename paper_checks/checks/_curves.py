@@ -163,23 +163,25 @@ def compute(p):
             "t_data": t1 - t0, "t_fit": t2 - t1, **extra, **info}
 
 
-#: seconds of one single-threaded atomic solve at n = 128 by d, measured on the shared 2-core machine
-#: (atomic(method='ipm', tol=1e-4), constant target); the solve time grows roughly like n^2.3 up to n = 1024.
-#: Used only for scheduling and the ETA.
-_ATOMIC_S128 = {2: 0.3, 3: 0.5, 4: 1.0, 5: 2.0}
+#: Task cost model (seconds on the shared 2-core machine, two tasks at a time), for scheduling (largest first) and
+#: the ETA only. Fitted to the per-task times of a quick run (results.json "elapsed", 2026-11-23, after the
+#: warm-started atomic master): atomic(method='ipm', tol=1e-4) ~ S128[d] * (n / 128)^GAMMA[d] (d = 2: the simplex
+#: master, 0.05 / 1.7 / 17 s at n = 128 / 512 / 1024; d = 3: 0.25 / 0.96 / 4.9 s at 128 / 256 / 512; d = 5: 0.7 /
+#: 2.7 / 31.5 s), min_norm ~ 0.6 s * (n / 4096)^3 (0.55-0.75 s at n = 4096, 0.1 s at 2048), plus the sampling of
+#: a Gaussian random field (~5 s at 3548 points, paid once per seed: spread over its tasks).
+_ATOMIC_S128 = {2: 0.05, 3: 0.25, 4: 0.5, 5: 0.7}
+_ATOMIC_GAMMA = {2: 2.8, 3: 2.2, 4: 2.5, 5: 2.8}
 
 
 def cost(p):
-    """Estimated seconds of the task (largest first; cost-weighted ETA)."""
+    """Estimated seconds of the task (largest first; cost-weighted ETA); see _ATOMIC_S128."""
     n, d = p["n"], p["d"]
     if p["regime"] == "feature":
-        c = 0.3 + _ATOMIC_S128.get(d, 300.0) * (n / 128.0) ** 2.3
-        if p.get("target") == "grf" and p["nu_t"] > (d + 2) / 2:
-            c *= 3.0  # smooth targets need many more column-generation rounds
+        c = 0.01 + _ATOMIC_S128.get(d, 2.0) * (n / 128.0) ** _ATOMIC_GAMMA.get(d, 3.0)
     else:
-        c = 0.1 + 0.5 * (n / 512.0) ** 3
+        c = 0.005 + 0.6 * (n / 4096.0) ** 3
     if p.get("target") == "grf":
-        c += 1.0  # the field's sample, shared by the tasks of a seed
+        c += 0.3  # the field's sample, shared by the tasks of a seed
     return c
 
 

@@ -52,7 +52,7 @@ def runs(mode):
 
 
 def cost(p):
-    return (p["n"] / 128.0) ** 2 * (8.0 if p["regime"] == "feature" else 1.0)
+    return (p["n"] / 128.0) ** 2 * (2.4 if p["regime"] == "feature" else 0.6)  # seconds (measured 2026-11-23)
 
 
 def _representable(k):
