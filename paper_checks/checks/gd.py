@@ -168,9 +168,11 @@ def plot(runs, ev, ctx):
     feat = [r for r in runs if r["regime"] == "gd-feature"]
     ns, _, E = _curves.field(feat, "err", "gd-feature")
     na, _, R = _curves.field([r for r in runs if r["check"] == "constant"], "err", "feature")
-    learning_curve(a1, ns, E, "feature GD", color="C3", fit=fit_exponent(ns, E, n_boot=10, rng=0),
+    # the bootstraps of the table (same generators)
+    learning_curve(a1, ns, E, "feature GD", color="C3", fit=fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng("gd")),
                    predicted=theory.beta(D, math.inf, "feature"))
-    learning_curve(a1, na, R, "atomic (λ=0)", color="k", marker="x", fit=fit_exponent(na, R, n_boot=10, rng=0))
+    learning_curve(a1, na, R, "atomic (λ=0)", color="k", marker="x",
+                   fit=fit_exponent(na, R, n_boot=ctx.n_boot, rng=ctx.rng("atomic")))
     a1.set_title(f"feature regime, constant target, d={D}")
     a1.legend(fontsize=7)
     lazy = [r for r in runs if r["regime"] == "gd-lazy"]

@@ -129,7 +129,7 @@ def plot(runs, ev, ctx):
                     ns, _, E = _curves.curves(runs, regime, d=d, **tp)
                 except ValueError:
                     continue
-                f = fit_exponent(ns, E, n_boot=10, rng=0)
+                f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(d, label, regime))  # the table's bootstrap
                 nt = np.geomspace(ns.min(), ns.max(), 30)
                 learning_curve(ax, ns, E, regime, color=color, fit=f, predicted=theory.beta(d, nu, regime),
                                theory=(nt, _curves.theory_curve(regime, {"d": d, **tp}, nt)))
