@@ -430,6 +430,7 @@ def test_ipm_method_matches_simplex_and_bruteforce(d, n):
     assert (y @ sol.dual) / max(1.0, sampled) >= sol.objective * (1 - 5e-5)
     assert sol.history[-1]["vertex"]
     assert any(h["ipm_warm"] for h in sol.history)  # the warm-started master rounds reached this optimum
+    assert all(h["n_added"] >= 0 for h in sol.history[:-1]) and sum(h["n_added"] for h in sol.history[:-1]) > 0
 
 
 def test_ipm_method_bad_input():

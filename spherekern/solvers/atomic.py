@@ -746,7 +746,10 @@ class AtomicSolution:
         Whether ``certificate <= 1 + tol`` was reached within ``max_iter`` rounds.
     history : list of dict
         One entry per column-generation round: ``iteration``, ``n_columns`` (master problem columns),
-        ``lp_rows``, ``lp_cols``, ``objective``, ``max_eta``, ``n_added``, ``t_master``, ``t_pricing``.
+        ``lp_rows``, ``lp_cols``, ``objective``, ``max_eta``, ``n_added`` (not in the last round of
+        method="ipm", which adds none), ``t_master``, ``t_pricing``; method="ipm" rounds also ``lower_bound``,
+        ``ipm_iterations``, ``ipm_warm`` (the master LP was warm-started), ``master_gap``, ``full_pricing`` and
+        the vertex fields of the rounds that purify.
     """
 
     def __init__(self, directions, weights, objective, lam, power, dual, certificate, gap, converged,
@@ -1389,7 +1392,8 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
     (:func:`_vertex_from_interior`); the interior dual is kept if it certifies the vertex within ``2 tol``, else
     the better-certifying of it and the vertex's complementary dual; the run ends when the certificate is
     ``<= 1 + tol``, otherwise the rounds go on. From the second round each master LP starts from a saved iterate of
-    the last one (:func:`_ipm_warm_start`; Mehrotra's cold start when there is none or the warm one diverges). A round that purifies an uncertified vertex and changes nothing
+    the last one (:func:`_ipm_warm_start`; Mehrotra's cold start when there is none or the warm one diverges or
+    stalls). A round that purifies an uncertified vertex and changes nothing
     (no column added or dropped, the same master gap) would repeat itself exactly: the run then stops
     unconverged, returning the basic solution with the smallest duality gap so far (a warning gives it)."""
     from ._ipm import lp_ipm
@@ -1495,8 +1499,8 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
             lower = max(lower, float(y @ r.p) / max(1.0, cert))
         t2 = time.perf_counter()
         entry = dict(iteration=it, n_columns=theta.shape[0], lp_rows=n, lp_cols=theta.shape[0], objective=r.primal,
-                     lower_bound=lower, max_eta=cert, ipm_iterations=r.iterations, ipm_warm=warm_used, master_gap=r.gap,
-                     t_master=t1 - t0, t_pricing=t2 - t1, full_pricing=full, vertex=False)
+                     lower_bound=lower, max_eta=cert, ipm_iterations=r.iterations, ipm_warm=warm_used,
+                     master_gap=r.gap, t_master=t1 - t0, t_pricing=t2 - t1, full_pricing=full, vertex=False)
         done = False
         if (full and cert <= 1 + tol and r.gap <= 0.1 * tol) or it == max_iter:
             # the basic solution from a primal solve to 1e-7 (a round with a loose primal residual solves again)
@@ -1550,6 +1554,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
                 if m_new.any():
                     keep[m_new] = _distinct(newt[m_new], theta[m_old])
             newt, news = newt[keep][:n_add_max], news[keep][:n_add_max]
+        entry["n_added"] = int(newt.shape[0])
         if d2data is None:
             near = np.flatnonzero(a_ev > 1 - 1e-3)
             near = near[np.argsort(-a_ev[near], kind="stable")[:n]]
@@ -1595,8 +1600,8 @@ def _ipm_warm_start(saved, keep, At):
     ``keep`` marks the last pool's columns still in ``At`` (first, in order; the new columns follow). The saved
     iterate is one with a moderate gap (``_WARM_GAP``), still well centred, not the end point: warm starts from
     near-optimal points block at the boundary (J. Gondzio, A. Grothey, "Reoptimization with the primal-dual
-    interior point method", SIAM J. Optim. 13 (2002): keep an earlier, well-centred iterate). All costs are one, so dividing the
-    dual by ``c = max(1, max_j a_j.p)`` makes it feasible for every column, the new ones included; then
+    interior point method", SIAM J. Optim. 13 (2002): keep an earlier, well-centred iterate). All costs are one,
+    so dividing the dual by ``c = max(1, max_j a_j.p)`` makes it feasible for every column, the new ones included; then
     ``s = max(1 - A^T p, sqrt(mu))`` with ``mu`` the saved complementarity, the kept columns keep their ``z`` and
     the new ones start at ``z = mu / s``. ``None`` (no saved iterate) means a cold start.
     """
