@@ -53,6 +53,13 @@ class PowerLawFit:
         return {"beta": self.beta, "std": self.std, "low": self.low, "high": self.high,
                 "log_amplitude": self.log_amplitude, "n_fit": [float(v) for v in self.n_fit]}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "PowerLawFit":
+        """The fit back from :meth:`as_dict` (e.g. an evaluation's ``extra``, for its figure)."""
+        n_fit = np.asarray(d["n_fit"], float)
+        return cls(beta=d["beta"], std=d["std"], low=d["low"], high=d["high"], log_amplitude=d["log_amplitude"],
+                   n_fit=n_fit, n_min_fit=float(n_fit.min()))
+
 
 def upper_range(n, frac: float = 0.5) -> np.ndarray:
     """Boolean mask of the ``n`` in the top ``frac`` of the range of ``log n``."""

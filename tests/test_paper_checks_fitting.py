@@ -59,6 +59,26 @@ def test_fit_exponent_uses_only_the_upper_range():
     assert fit.n_min_fit == 64
 
 
+def test_power_law_fit_round_trips_through_results_json_and_evaluation_extra():
+    """Figures draw the evaluation's stored fit (as_dict in extra / results.json): from_dict gives the same line and
+    numbers; _curves.fit_of finds it by key and returns None where the evaluation has none."""
+    import json
+    from types import SimpleNamespace
+
+    from paper_checks.checks._curves import fit_of
+    from paper_checks.fitting import PowerLawFit
+    n = np.array([8, 16, 32, 64, 128, 256.0])
+    err = 2.0 * n[None, :] ** -1.5 * np.exp(np.random.default_rng(3).normal(0, 0.1, (4, n.size)))
+    fit = fit_exponent(n, err, n_boot=200, rng=1)
+    back = PowerLawFit.from_dict(json.loads(json.dumps(fit.as_dict())))
+    assert (back.beta, back.std, back.low, back.high, back.n_min_fit) == (fit.beta, fit.std, fit.low, fit.high,
+                                                                        fit.n_min_fit)
+    assert np.array_equal(back.n_fit, fit.n_fit) and np.array_equal(back.predict(n), fit.predict(n))
+    ev = SimpleNamespace(extra={"d3_lazy": {"fit": fit.as_dict()}})
+    assert fit_of(ev, "d3_lazy", "fit").beta == fit.beta
+    assert fit_of(ev, "d5_lazy", "fit") is None and fit_of(None, "d3_lazy", "fit") is None
+
+
 def test_fit_exponent_bootstrap_spread_matches_seed_scatter():
     # Monte-Carlo reference: the spread of fitted exponents over independent experiments should match
     # the bootstrap standard deviation estimated from one experiment (within a generous factor).

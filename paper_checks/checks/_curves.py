@@ -288,6 +288,18 @@ def target_nu(match):
     return match.get("nu_t", math.inf)
 
 
+def fit_of(ev, *path):
+    """The PowerLawFit an evaluation stored at ``ev.extra[path[0]][path[1]]...`` (as_dict), or None if absent:
+    figures draw the table's own fit instead of refitting."""
+    from paper_checks.fitting import PowerLawFit
+    d = ev.extra if ev is not None else {}
+    for k in path:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return PowerLawFit.from_dict(d)
+
+
 def slope_measurement(regime, match, ns, E, ctx, rng_key, label):
     """Fit the measured curve, predict its slope over the same window, and return (Measurement, extra)."""
     import theory

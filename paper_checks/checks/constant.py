@@ -107,7 +107,6 @@ def evaluate(runs, ctx):
 
 def plot(runs, ev, ctx):
     import theory
-    from paper_checks.fitting import fit_exponent
     from paper_checks.plotting import learning_curve, plt, save
     fig, axes = plt().subplots(1, len(DIMS), figsize=(4.3 * len(DIMS), 4))
     for ax, d in zip(axes, DIMS):
@@ -116,7 +115,7 @@ def plot(runs, ev, ctx):
                 ns, _, E = _curves.curves(runs, regime, d=d)
             except ValueError:
                 continue
-            f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(d, regime))  # the table's bootstrap
+            f = _curves.fit_of(ev, f"d{d}_{regime}", "fit")  # the table's fit
             nt = np.geomspace(ns.min(), ns.max(), 30)
             learning_curve(ax, ns, E, regime, color=color, fit=f, predicted=theory.beta(d, math.inf, regime),
                            theory=(nt, _curves.theory_curve(regime, {"d": d, "target": "constant"}, nt)))

@@ -162,17 +162,15 @@ def evaluate(runs, ctx):
 
 def plot(runs, ev, ctx):
     import theory
-    from paper_checks.fitting import fit_exponent
     from paper_checks.plotting import learning_curve, plt, save
     fig, (a1, a2) = plt().subplots(1, 2, figsize=(10, 4))
     feat = [r for r in runs if r["regime"] == "gd-feature"]
     ns, _, E = _curves.field(feat, "err", "gd-feature")
     na, _, R = _curves.field([r for r in runs if r["check"] == "constant"], "err", "feature")
-    # the bootstraps of the table (same generators)
-    learning_curve(a1, ns, E, "feature GD", color="C3", fit=fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng("gd")),
+    # the table's fits
+    learning_curve(a1, ns, E, "feature GD", color="C3", fit=_curves.fit_of(ev, "feature", "fit_gd"),
                    predicted=theory.beta(D, math.inf, "feature"))
-    learning_curve(a1, na, R, "atomic (λ=0)", color="k", marker="x",
-                   fit=fit_exponent(na, R, n_boot=ctx.n_boot, rng=ctx.rng("atomic")))
+    learning_curve(a1, na, R, "atomic (λ=0)", color="k", marker="x", fit=_curves.fit_of(ev, "feature", "fit_atomic"))
     a1.set_title(f"feature regime, constant target, d={D}")
     a1.legend(fontsize=7)
     lazy = [r for r in runs if r["regime"] == "gd-lazy"]

@@ -118,7 +118,6 @@ def evaluate(runs, ctx):
 
 def plot(runs, ev, ctx):
     import theory
-    from paper_checks.fitting import fit_exponent
     from paper_checks.plotting import learning_curve, plt, save
     fig, axes = plt().subplots(len(DIMS), 3, figsize=(13, 4 * len(DIMS)))
     for row, d in zip(axes, DIMS):
@@ -129,7 +128,7 @@ def plot(runs, ev, ctx):
                     ns, _, E = _curves.curves(runs, regime, d=d, **tp)
                 except ValueError:
                     continue
-                f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(d, label, regime))  # the table's bootstrap
+                f = _curves.fit_of(ev, f"d{d}_{label}_{regime}", "fit")  # the table's fit
                 nt = np.geomspace(ns.min(), ns.max(), 30)
                 learning_curve(ax, ns, E, regime, color=color, fit=f, predicted=theory.beta(d, nu, regime),
                                theory=(nt, _curves.theory_curve(regime, {"d": d, **tp}, nt)))
