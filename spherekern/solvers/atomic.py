@@ -1269,17 +1269,19 @@ def _merge_same_cell(theta, w, X):
 
 
 @nb.njit(cache=True)
-def _caratheodory_loop(C, wb, wr, bidx, ridx):
-    """In-place core of :func:`_caratheodory`: C (r, M) coordinates of the non-basic columns in the basis,
-    wb / wr the basic / non-basic weights, bidx the basis's column indices. A basis exchange is a simplex
-    pivot on C (O(r M)); the entering column's weight moves to wb."""
-    r, M = C.shape
+def _caratheodory_loop(CT, wb, wr, bidx, ridx):
+    """In-place core of :func:`_caratheodory`: CT (M, r) the coordinates of the non-basic columns in the basis,
+    one column per row (a pivot then updates contiguous rows), wb / wr the basic / non-basic weights, bidx the
+    basis's column indices. A basis exchange is a simplex pivot on CT (O(r M)); the entering column's weight
+    moves to wb."""
+    M, r = CT.shape
     for k in range(M):
         if wr[k] == 0.0:
             continue
+        ck = CT[k]
         g = np.sign(wr[k])
         for i in range(r):
-            g -= np.sign(wb[i]) * C[i, k]
+            g -= np.sign(wb[i]) * ck[i]
         if g != 0.0:
             tdir = -np.sign(g)
         else:
@@ -1289,7 +1291,7 @@ def _caratheodory_loop(C, wb, wr, bidx, ridx):
         if np.sign(t_best) != tdir and t_best != 0.0:
             t_best = np.inf * tdir
         for i in range(r):
-            c = C[i, k]
+            c = ck[i]
             if c != 0.0:
                 t = wb[i] / c
                 if (np.sign(t) == tdir or t == 0.0) and abs(t) < abs(t_best):
@@ -1297,22 +1299,21 @@ def _caratheodory_loop(C, wb, wr, bidx, ridx):
                     i_best = i
         t = t_best
         for i in range(r):
-            wb[i] -= t * C[i, k]
+            wb[i] -= t * ck[i]
         if i_best < 0:
             wr[k] = 0.0
             continue
         # exchange: basic i_best leaves (weight 0), column k enters with weight wr[k] + t
-        piv = C[i_best, k]
+        piv = ck[i_best]
         newval = wr[k] + t
         wr[k] = 0.0
-        for j in range(M):
-            if j > k:
-                f = C[i_best, j] / piv
-                if f != 0.0:
-                    for i in range(r):
-                        if i != i_best:
-                            C[i, j] -= f * C[i, k]
-                    C[i_best, j] = f
+        for j in range(k + 1, M):
+            cj = CT[j]
+            f = cj[i_best] / piv
+            if f != 0.0:
+                for i in range(r):
+                    cj[i] -= f * ck[i]
+                cj[i_best] = f
         wb[i_best] = newval
         bidx[i_best] = ridx[k]
 
@@ -1348,11 +1349,11 @@ def _caratheodory(A_S, w):
     for start in range(0, rest.size, block):
         idx = rest[start:start + block].astype(np.int64)
         Q, Rb = np.linalg.qr(A_S[:, bidx])
-        C = np.ascontiguousarray(solve_triangular(Rb, Q.T @ A_S[:, idx]))
+        CT = np.ascontiguousarray(solve_triangular(Rb, Q.T @ A_S[:, idx]).T)
         wb = np.ascontiguousarray(w[bidx])
         wr = np.ascontiguousarray(w[idx])
         w[bidx] = 0.0  # columns that leave the basis end with weight 0
-        _caratheodory_loop(C, wb, wr, bidx, idx)
+        _caratheodory_loop(CT, wb, wr, bidx, idx)
         w[idx] = wr  # every block column is now eliminated (0) or basic (its weight in wb)
         w[bidx] = wb
     keep = w != 0
