@@ -16,8 +16,9 @@ Groups (naming read by bench/report.py):
   paper_checks; skipped unless SPHEREKERN_BENCH_BIG=1. History, one script run each on the 2-core VM with nothing
   else of ours running: 341-355 s (teacher) before the pricing work of 2026-11-23; 128-139 s (teacher),
   126.6 s (constant, after the block-wise Caratheodory purification), 164.7 s (smooth) before the warm-started
-  master LPs; 114.9 s, 102.9 s, 104.5 s after (commit 6ce4a40). The figures of record are the rows of
-  bench/RESULTS.md.
+  master LPs; 114.9 s, 102.9 s, 104.5 s after (commit 6ce4a40); 75.1 s (teacher), 106.1 s (constant) with the
+  exact arc line search of the pricing (22c130f), constant 96.6 s after the faster Caratheodory purification.
+  The figures of record are the rows of bench/RESULTS.md.
 
 The scaling of time with n (d = 3, n = 2^6..2^10, fitted exponent) is measured once by
 ``python -m bench.bench_atomic scaling`` (not part of ``make bench``: it takes several minutes).
