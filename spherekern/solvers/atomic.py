@@ -34,7 +34,8 @@ the boundary hyperplanes through ``theta`` alone (it contains the cell, and the 
 ``theta . v / |theta|`` on a cone are convex, so the cell improves iff that bound does: O(d^2), no pass over
 the points); before that, each step jumps to the best point of the arc towards ``v_C / |v_C|`` (an
 exact line search over the arc's breakpoints), crossing many small cells and the valleys between local
-maxima. It is started after cheap fixed-point hops ``theta <- v(theta) / |v(theta)|`` from the training points, the current atoms and random points, and runs once per distinct hop end point. In
+maxima. It is started after cheap fixed-point hops ``theta <- v(theta) / |v(theta)|`` from the training
+points, the current atoms and random points, and runs once per distinct hop end point. In
 ``d = 2`` the pricing is exact and global: the cells are the arcs between the angles where
 ``theta . x_j = 0`` and ``eta`` is ``|v| cos(a - a_v)`` on each arc, whose maximum has a closed form.
 For ``power != 1`` (``power >= 1`` real) the pricing is multi-start Riemannian gradient ascent
@@ -132,8 +133,9 @@ def _features_t(theta, X, power, out):
 @nb.njit(parallel=True, cache=True)
 def _weighted_sum(Z, C, w, power, out):
     """out[i] = sum_k w_k relu(z_i . c_k)^power, blocked over the rows of Z (parallel). Each block of rows is
-    transposed to (d, block) so that the inner loops run over contiguous rows (SIMD; the dot products summed in
-    the order of :func:`_row_dot`, the same values): measured 10-13x the row-by-row loop (d = 3..10)."""
+    transposed to (d, block) and its dot products taken by :func:`_matvec_t` (inner loops over contiguous rows:
+    SIMD, summed in the order of :func:`_row_dot`, the same values): measured 10-13x the row-by-row loop
+    (d = 3..10)."""
     m, d = Z.shape
     K = C.shape[0]
     nblk = (m + _BLOCK - 1) // _BLOCK
@@ -151,13 +153,7 @@ def _weighted_sum(Z, C, w, power, out):
             wk = w[k]
             if wk == 0.0:
                 continue
-            c0 = C[k, 0]
-            for i in range(nr):
-                t[i] = ZT[0, i] * c0
-            for a in range(1, d):
-                ca = C[k, a]
-                for i in range(nr):
-                    t[i] += ZT[a, i] * ca
+            _matvec_t(ZT, C[k], t, nr)
             if power == 1.0:
                 for i in range(nr):
                     acc[i] += wk * max(t[i], 0.0)
@@ -1873,11 +1869,11 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         col_eta = At @ p  # sigma_k eta(theta_k) for the current columns
         # in d = 3 the walks without the arc line search find the columns faster (measured: n = 256 teacher,
         # 24 vs 32 rounds) but can stop at local maxima below a violated one: a round that would stop prices again
-        # with it, and only that decides the certificate
+        # with it, and only that decides the certificate (power != 1 has no arc search: one pricing)
         th, ev = _price(X, p, power, starts, d2data, 60, arc=d >= 4)
         a_ev = np.abs(ev)
         cert = max(float(a_ev.max()) if a_ev.size else 0.0, float(np.abs(col_eta).max()) if K else 0.0)
-        if d == 3 and d2data is None and cert <= 1 + tol:
+        if d == 3 and power == 1.0 and cert <= 1 + tol:
             th, ev = _price(X, p, power, starts, d2data, 60)
             a_ev = np.abs(ev)
             cert = max(cert, float(a_ev.max()) if a_ev.size else 0.0)
