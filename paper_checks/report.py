@@ -1,4 +1,4 @@
-"""report.md (summary table, then a section per check with its figures) and results.json (every raw point)."""
+"""report.md (summary table, then a section per check with its figures), report.html (the same as one self-contained page, see :mod:`paper_checks.report_html`) and results.json (every raw point)."""
 from __future__ import annotations
 
 import json
@@ -101,4 +101,6 @@ def write_report(res):
             rel = os.path.relpath(f, out)
             md += [f"![{co.name}]({rel})", ""]
     _atomic_write(out / "report.md", "\n".join(md))
+    from .report_html import render
+    _atomic_write(out / "report.html", render(res, "\n".join(md[:md.index("## Summary")])))
     _atomic_write(out / "results.json", json.dumps(results_dict(res), indent=1, allow_nan=True))
