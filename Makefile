@@ -4,13 +4,13 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: check test slow bench venv clean
+.PHONY: check test slow bench docs venv clean
 
 # (Re)create the virtual environment and install the project when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench,distributed]"
+	$(PY) -m pip install --quiet -e ".[test,bench,distributed,docs]"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -28,5 +28,10 @@ bench: $(STAMP)
 	$(PY) -m pytest bench -o python_files="bench_*.py" -q -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,rounds --benchmark-json=bench/.last.json $(ARGS)
 	$(PY) -m bench.report bench/.last.json
 
+# The documentation site (Sphinx, numpydoc, sphinx-gallery; the gallery runs): warnings are errors.
+docs: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) paper_checks_out .pytest_cache .benchmarks
+	rm -rf $(VENV) paper_checks_out .pytest_cache .benchmarks docs/_build docs/generated docs/auto_examples
