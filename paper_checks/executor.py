@@ -15,8 +15,6 @@ import os
 import signal
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 import multiprocessing as mp
 
@@ -84,9 +82,13 @@ class SerialExecutor(Executor):
             yield i, execute(t)
 
 
-def _init_worker(threads: int):
-    # Workers ignore Ctrl-C: the parent handles it and terminates them.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+#: How often a task whose worker process died is retried in a fresh worker before it is reported as failed.
+MAX_RETRIES = 2
+#: Seconds between a worker's checks that the process that started it is still alive.
+PARENT_POLL_S = 0.5
+
+
+def _set_threads(threads: int):
     for k in _THREAD_VARS:
         os.environ[k] = str(threads)
     import sys
@@ -94,13 +96,80 @@ def _init_worker(threads: int):
         sys.modules["numba"].set_num_threads(threads)
 
 
-class LocalPoolExecutor(Executor):
-    """``jobs`` spawned worker processes (concurrent.futures), each with ``threads`` numba/BLAS threads
-    (default :data:`TASK_THREADS`; the variables are set in the environment the workers are spawned with, so
-    numpy's BLAS is single-threaded from its first import in the worker).
+def _watch_parent(parent_pid: int):
+    """Exit this worker (without cleanup) as soon as its parent is gone: a killed suite leaves no orphan."""
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(3)
+        time.sleep(PARENT_POLL_S)
 
-    A worker that dies (killed, segfault) breaks the pool: the tasks still pending are reported as
-    failed (they are not cached, so a rerun computes them) and the rest of the run is evaluated.
+
+def _worker_main(conn, threads: int, parent_pid: int):
+    """A worker: receives tasks on ``conn``, sends back their outcomes; ``None`` or a closed pipe ends it.
+
+    Ctrl-C goes to the parent, which terminates the workers; a daemon thread polls ``os.getppid()`` and ends
+    the worker within :data:`PARENT_POLL_S` seconds if the parent dies without that (SIGKILL, OOM killer).
+    """
+    import threading
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _set_threads(threads)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            break
+        if task is None:
+            break
+        conn.send(execute(task))
+    conn.close()
+
+
+def _death_cause(exitcode) -> str:
+    if exitcode is None:
+        return "worker process vanished"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"worker process killed by {name}"
+    return f"worker process exited with status {exitcode}"
+
+
+class _Worker:
+    def __init__(self, ctx, threads: int):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, threads, os.getpid()), daemon=True)
+        self.proc.start()
+        child.close()
+        self.task = None     # index of the task it runs, or None when idle
+        self.t0 = 0.0
+
+    def stop(self, kill: bool):
+        try:
+            if not kill and self.proc.is_alive():
+                self.conn.send(None)
+        except OSError:
+            kill = True
+        if kill and self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class LocalPoolExecutor(Executor):
+    """``jobs`` spawned worker processes, each with ``threads`` numba/BLAS threads (default :data:`TASK_THREADS`;
+    the variables are set in the environment the workers are spawned with, so numpy's BLAS is single-threaded
+    from its first import in the worker). Each worker has its own pipe and gets one task at a time.
+
+    A worker that dies (killed, segfault, ``os._exit``) costs only the task it was running: that task is retried
+    in a fresh worker, at most :data:`MAX_RETRIES` times, then reported as failed with the cause (the signal or
+    exit status); the other tasks are unaffected. Workers exit by themselves within :data:`PARENT_POLL_S`
+    seconds when the parent process dies.
     """
 
     name = "local-pool"
@@ -108,34 +177,69 @@ class LocalPoolExecutor(Executor):
     def __init__(self, jobs: int, threads: int | None = None):
         self.jobs = max(1, int(jobs))
         self.threads = threads or TASK_THREADS
-        self._pool = None
+        self._workers: list[_Worker] = []
         self._saved_env = None
+        self.retries = 0  # worker deaths survived by a retry, over the run
 
     def run(self, tasks):
+        from collections import deque
+        from multiprocessing.connection import wait as mp_wait
         ctx = mp.get_context("spawn")
         self._saved_env = {k: os.environ.get(k) for k in _THREAD_VARS}
         os.environ.update({k: str(self.threads) for k in _THREAD_VARS})  # inherited by the spawned workers
-        self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
-                                         initializer=_init_worker, initargs=(self.threads,))
-        futures = {}
-        for i, t in enumerate(tasks):
-            futures[self._pool.submit(execute, t)] = i
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                i = futures[fut]
+        queue = deque(range(len(tasks)))
+        deaths = [0] * len(tasks)
+        for _ in range(min(self.jobs, len(tasks))):
+            self._workers.append(_Worker(ctx, self.threads))
+        while True:
+            for w in self._workers:
+                if w.task is None and queue:
+                    i = queue.popleft()
+                    w.task, w.t0 = i, time.perf_counter()
+                    try:
+                        w.conn.send(tasks[i])
+                    except OSError:
+                        pass  # died meanwhile: its sentinel fires below
+            busy = [w for w in self._workers if w.task is not None]
+            if not busy:
+                break
+            mp_wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])
+            for k, w in enumerate(self._workers):
+                if w.task is None:
+                    continue
+                i = w.task
+                out = None
                 try:
-                    out = fut.result()
-                except BrokenProcessPool as exc:
-                    out = Outcome(False, None, 0.0, f"worker process died: {exc!r}")
-                except Exception:  # noqa: BLE001
-                    out = Outcome(False, None, 0.0, traceback.format_exc())
-                yield i, out
+                    if w.conn.poll():
+                        out = w.conn.recv()
+                except (EOFError, OSError):
+                    out = None
+                if out is not None:
+                    w.task = None
+                    yield i, out
+                    continue
+                if w.proc.is_alive():
+                    continue
+                w.proc.join()
+                cause = _death_cause(w.proc.exitcode)
+                elapsed = time.perf_counter() - w.t0
+                w.task = None
+                w.stop(kill=True)
+                deaths[i] += 1
+                if deaths[i] <= MAX_RETRIES:
+                    self.retries += 1
+                    queue.appendleft(i)
+                    self._workers[k] = _Worker(ctx, self.threads)
+                else:
+                    self._workers[k] = _Worker(ctx, self.threads) if queue else None
+                    yield i, Outcome(False, None, elapsed,
+                                     f"{cause} while running this task, {deaths[i]} times "
+                                     f"(retried {MAX_RETRIES} times in a fresh worker)")
+            self._workers = [w for w in self._workers if w is not None]
         self.close()
 
     def close(self, cancel: bool = False):
-        pool, self._pool = self._pool, None
+        workers, self._workers = self._workers, []
         saved, self._saved_env = self._saved_env, None
         if saved is not None:
             for k, v in saved.items():
@@ -143,20 +247,8 @@ class LocalPoolExecutor(Executor):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-        if pool is None:
-            return
-        if cancel:
-            procs = list(getattr(pool, "_processes", {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:  # running tasks are lost anyway; do not wait for them
-                try:
-                    p.terminate()
-                except Exception:  # noqa: BLE001
-                    pass
-            for p in procs:
-                p.join(timeout=5)
-        else:
-            pool.shutdown(wait=True)
+        for w in workers:
+            w.stop(kill=cancel)
 
 
 def make_executor(jobs: int, scheduler: str | None = None) -> Executor:

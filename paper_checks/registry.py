@@ -27,7 +27,16 @@ def discover() -> dict:
         mod = _validate(importlib.import_module(f"{pkg.__name__}.{info.name}"))
         found[mod.name] = mod
     for modname in filter(None, (s.strip() for s in os.environ.get("PAPER_CHECKS_EXTRA", "").split(","))):
-        mod = _validate(importlib.import_module(modname))
+        try:
+            mod = importlib.import_module(modname)
+        except Exception as exc:  # noqa: BLE001 - one line for the CLI instead of a traceback
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise ValueError(f"PAPER_CHECKS_EXTRA: cannot import the check module {modname!r} "
+                             f"({type(exc).__name__}{': ' + msg if msg else ''})") from exc
+        try:
+            mod = _validate(mod)
+        except TypeError as exc:
+            raise ValueError(f"PAPER_CHECKS_EXTRA: {exc}") from exc
         found[mod.name] = mod
     order = {n: i for i, n in enumerate(getattr(pkg, "ORDER", ()))}
     return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))

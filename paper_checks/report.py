@@ -47,7 +47,7 @@ def results_dict(res) -> dict:
             "failures": [{"params": p, "error": e} for p, e in co.failures],
         }
     return {"meta": {"mode": res.mode, "seed": res.base_seed, "wall_s": res.wall, "computed": res.n_computed,
-                     "cached": res.n_cached, "jobs": res.jobs, "executor": res.executor,
+                     "cached": res.n_cached, "failed": getattr(res, "n_failed", 0), "jobs": res.jobs, "executor": res.executor,
                      "passed": res.passed, "python": platform.python_version(),
                      "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%d %H:%M:%S")},
             "checks": checks}

@@ -13,6 +13,10 @@ from .cache import FORMAT, Cache
 from .executor import Task, make_executor
 from .progress import Progress
 
+class SuiteTerminated(KeyboardInterrupt):
+    """Raised in the main thread by the CLI's SIGTERM handler: the run stops and cleans up like on Ctrl-C."""
+
+
 #: Bump to invalidate every cache entry (framework-level change of what a task means).
 FRAMEWORK_VERSION = "1"
 
@@ -102,6 +106,8 @@ class SuiteResult:
     n_cached: int
     jobs: int
     executor: str
+    n_failed: int = 0
+    worker_retries: int = 0
 
     @property
     def passed(self) -> bool:
@@ -113,7 +119,9 @@ def run_suite(checks: dict, mode: str = "quick", base_seed: int = 0, out="paper_
               stream=None) -> SuiteResult:
     """Run ``checks`` (``{name: module}``) and write report.md, results.json and figures under ``out``.
 
-    Raises KeyboardInterrupt after cleaning up if interrupted; everything finished is already cached.
+    Raises KeyboardInterrupt after cleaning up if interrupted (the CLI turns SIGTERM into
+    :class:`SuiteTerminated`, a KeyboardInterrupt); everything finished is already cached. ``n_computed``
+    counts the tasks computed successfully in this run, ``n_failed`` those that failed (not cached).
     """
     stream = stream or sys.stderr
     t_start = time.monotonic()
@@ -159,6 +167,7 @@ def run_suite(checks: dict, mode: str = "quick", base_seed: int = 0, out="paper_
     executor = make_executor(min(jobs, max(len(todo), 1)), scheduler)
     tasks = [Task(table[k]["owner"].__name__, table[k]["params"]) for k in todo]
     bar.draw(force=True)
+    n_ok = n_failed = 0
     try:
         for i, outcome in executor.run(tasks):
             t = table[todo[i]]
@@ -166,7 +175,9 @@ def run_suite(checks: dict, mode: str = "quick", base_seed: int = 0, out="paper_
             if outcome.ok:
                 cache.put(p, t["salt"], outcome.result, outcome.elapsed)  # lands in the cache first
                 t["run"] = Run(p, outcome.result, outcome.elapsed)
+                n_ok += 1
             else:
+                n_failed += 1
                 t["error"] = outcome.error
                 bar.message(f"FAILED {task_label(p)}:\n" + _indent(outcome.error))
             bar.update(t["cost"], task_label(p), ok=outcome.ok)
@@ -206,7 +217,7 @@ def run_suite(checks: dict, mode: str = "quick", base_seed: int = 0, out="paper_
         outcomes.append(co)
 
     res = SuiteResult(outcomes, mode, base_seed, out, time.monotonic() - t_start,
-                      len(todo), n_cached, jobs, executor.name)
+                      n_ok, n_cached, jobs, executor.name, n_failed, getattr(executor, "retries", 0))
     from .report import write_report
     write_report(res)
     return res

@@ -1,0 +1,223 @@
+"""Issue #21, the suite runner: killing ``python -m paper_checks`` by SIGINT, SIGTERM or SIGKILL leaves no
+process behind and loses nothing already cached; a worker that dies costs only its own task (retried in a
+fresh worker, at most twice); the report counts computed, cached and failed tasks truthfully; usage errors of
+the CLI are one line, exit 2, before any computation. Test names follow the rows of the issue."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from paper_checks.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CRASHY = textwrap.dedent('''
+    """Test-only check: tasks sleep CRASHY_SLEEP s and log themselves; the task n=CRASHY_ONCE exits its worker
+    process once (os._exit(1), as a segfault or the OOM killer would end it); n=CRASHY_ALWAYS every time."""
+    import os, time
+    from paper_checks import Evaluation, Measurement
+
+    name = "crashy_pc"
+    claim = "every task returns 1/n"
+    version = "1"
+
+    def runs(mode):
+        return [{"n": n} for n in range(1, 13)]
+
+    def compute(p):
+        time.sleep(float(os.environ.get("CRASHY_SLEEP", "0")))
+        mark = os.environ["CRASHY_DIR"] + f"/died{p['n']}"
+        if p["n"] == int(os.environ.get("CRASHY_ONCE", "0")) and not os.path.exists(mark):
+            open(mark, "w").close()
+            os._exit(1)
+        if p["n"] == int(os.environ.get("CRASHY_ALWAYS", "0")):
+            os._exit(7)
+        fd = os.open(os.environ["CRASHY_DIR"] + "/log.txt", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, f"{p['n']}\\n".encode())
+        os.close(fd)
+        return {"inv": 1.0 / p["n"]}
+
+    def evaluate(runs, ctx):
+        ok = all(abs(r.result["inv"] * r["n"] - 1) < 1e-15 for r in runs)
+        return Evaluation([Measurement("n * inv", 1.0, 1.0 if ok else 0.0, None, "equal", ok)])
+''')
+
+BROKEN = "raise RuntimeError('broken check module')\n"
+
+
+@pytest.fixture
+def crashy_env(tmp_path, monkeypatch):
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    (mods / "pc_crashy_check.py").write_text(CRASHY)
+    (mods / "pc_broken_check.py").write_text(BROKEN)
+    monkeypatch.syspath_prepend(str(mods))
+    monkeypatch.setenv("PAPER_CHECKS_EXTRA", "pc_crashy_check")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(mods), str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("CRASHY_DIR", str(tmp_path))
+    monkeypatch.setenv("CRASHY_SLEEP", "0")
+    # a unique tag in the environment every process of the run inherits: how the test finds leftovers
+    monkeypatch.setenv("RELIABILITY_TAG", uuid.uuid4().hex)
+    for k in ("CRASHY_ONCE", "CRASHY_ALWAYS"):
+        monkeypatch.delenv(k, raising=False)
+    return tmp_path
+
+
+def _tagged_processes(tag: str) -> list[int]:
+    """Pids of live processes whose environment holds RELIABILITY_TAG=tag (read from /proc, independent
+    of the code under test; zombies do not count: they hold no memory and run nothing)."""
+    found = []
+    needle = f"RELIABILITY_TAG={tag}".encode()
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            if needle not in (d / "environ").read_bytes().split(b"\0"):
+                continue
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(int(d.name))
+    return found
+
+
+def _wait_gone(tag: str, seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = _tagged_processes(tag)
+        if not left:
+            return []
+        time.sleep(0.1)
+    return _tagged_processes(tag)
+
+
+def _cached(out) -> set[int]:
+    from paper_checks.cache import checksum
+    keys = set()
+    for p in (Path(out) / "cache" / "crashy_pc").glob("*.json"):
+        e = json.loads(p.read_text())
+        assert e["sha256"] == checksum(e)  # every visible entry is complete
+        keys.add(e["params"]["n"])
+    return keys
+
+
+def _log(tmp) -> list[str]:
+    p = tmp / "log.txt"
+    return p.read_text().splitlines() if p.exists() else []
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
+def test_sigterm_or_sigkill_of_the_suite_orphans_no_worker(crashy_env, how):
+    """Row 1: the suite's parent alone is signalled (not its process group); its workers must go too."""
+    out = crashy_env / f"o_{how}"
+    cmd = [sys.executable, "-m", "paper_checks", "--only", "crashy_pc", "--out", str(out), "--jobs", "2",
+           "--no-progress"]
+    env = dict(os.environ, CRASHY_SLEEP="0.4")
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        cache_dir = out / "cache" / "crashy_pc"
+        while time.monotonic() < deadline:
+            if cache_dir.exists() and len(list(cache_dir.glob("*.json"))) >= 2:
+                break
+            assert proc.poll() is None, "the run finished before it could be killed"
+            time.sleep(0.02)
+        # the parent, 2 workers (and multiprocessing's resource tracker)
+        assert len(_tagged_processes(os.environ["RELIABILITY_TAG"])) >= 3
+        proc.send_signal(getattr(signal, how))
+        rc = proc.wait(timeout=30)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    expected = {"SIGINT": 130, "SIGTERM": 143, "SIGKILL": -signal.SIGKILL}[how]
+    assert rc == expected, err
+    if how != "SIGKILL":
+        assert "rerun the same command to resume" in err and "Traceback" not in err
+    assert _wait_gone(os.environ["RELIABILITY_TAG"], 5.0) == []  # workers poll their parent every 0.5 s
+    done = _cached(out)
+    assert 2 <= len(done) < 12
+    # resumable: the rerun computes only what was not cached
+    n_log = len(_log(crashy_env))
+    assert main(["--only", "crashy_pc", "--out", str(out), "--no-progress"]) == 0
+    meta = json.loads((out / "results.json").read_text())["meta"]
+    assert meta["cached"] == len(done) and meta["computed"] == 12 - len(done) and meta["failed"] == 0
+    new = _log(crashy_env)[n_log:]
+    assert not set(map(int, new)) & done
+
+
+def test_one_worker_killed_breaks_the_pool(crashy_env, monkeypatch, capsys):
+    """Row 2: a worker that dies (os._exit(1) inside one task, once) costs only that task: it is retried in a
+    fresh worker; the other 11 tasks and the verdict are unaffected and the counts are true."""
+    monkeypatch.setenv("CRASHY_ONCE", "5")
+    out = crashy_env / "once"
+    assert main(["--only", "crashy_pc", "--out", str(out), "--jobs", "2", "--no-progress"]) == 0
+    meta = json.loads((out / "results.json").read_text())["meta"]
+    assert (meta["computed"], meta["cached"], meta["failed"]) == (12, 0, 0)
+    assert sorted(map(int, _log(crashy_env))) == list(range(1, 13))  # each task completed exactly once
+    assert (crashy_env / "died5").exists()
+    assert "12 computed, 0 cached, 0 failed" in capsys.readouterr().out
+
+
+def test_worker_that_always_dies_is_reported_failed_with_its_cause(crashy_env, monkeypatch, capsys):
+    """Row 2: a task that kills its worker every time is tried three times (two retries), then reported as
+    failed with the exit status; the other tasks are computed and cached, and the counts say so."""
+    monkeypatch.setenv("CRASHY_ALWAYS", "3")
+    out = crashy_env / "always"
+    assert main(["--only", "crashy_pc", "--out", str(out), "--jobs", "2", "--no-progress"]) == 1
+    data = json.loads((out / "results.json").read_text())
+    meta = data["meta"]
+    assert (meta["computed"], meta["cached"], meta["failed"]) == (11, 0, 1)
+    fails = data["checks"]["crashy_pc"]["failures"]
+    assert len(fails) == 1 and fails[0]["params"]["n"] == 3
+    assert "exited with status 7" in fails[0]["error"] and "3 times" in fails[0]["error"]
+    assert _cached(out) == set(range(1, 13)) - {3}
+    assert "11 computed, 0 cached, 1 failed" in capsys.readouterr().out
+
+
+def _usage_error(argv, capsys):
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse errors leave through SystemExit(2)
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_cli_usage_errors_are_one_line_exit_2_before_computing(crashy_env, capsys, monkeypatch):
+    """Row 'CLI': --only "", --out a file / unwritable / "", PAPER_CHECKS_EXTRA errors, --seed -1."""
+    base = ["--only", "crashy_pc", "--no-progress"]
+    assert "--only" in _usage_error(["--only", "", "--out", str(crashy_env / "a")], capsys)
+    assert "--only" in _usage_error(["--only", " , ", "--out", str(crashy_env / "a")], capsys)
+    f = crashy_env / "afile"
+    f.write_text("x")
+    assert "is an existing file" in _usage_error(base + ["--out", str(f)], capsys)
+    assert "cannot create" in _usage_error(base + ["--out", str(f / "sub")], capsys)
+    assert "cannot create" in _usage_error(base + ["--out", "/proc/no-such-folder-here"], capsys)
+    assert "empty" in _usage_error(base + ["--out", ""], capsys)
+    bad_cache = crashy_env / "bc"
+    bad_cache.mkdir()
+    (bad_cache / "cache").write_text("not a folder")
+    assert "must be a folder" in _usage_error(base + ["--out", str(bad_cache)], capsys)
+    line = _usage_error(base + ["--seed", "-1", "--out", str(crashy_env / "s")], capsys)
+    assert "--seed" in line and "non-negative integer" in line
+    assert "--jobs" in _usage_error(base + ["--jobs", "-3", "--out", str(crashy_env / "s")], capsys)
+    monkeypatch.setenv("PAPER_CHECKS_EXTRA", "pc_crashy_check,pc_broken_check")
+    line = _usage_error(base + ["--out", str(crashy_env / "s")], capsys)
+    assert "PAPER_CHECKS_EXTRA" in line and "pc_broken_check" in line and "broken check module" in line
+    monkeypatch.setenv("PAPER_CHECKS_EXTRA", "pc_crashy_check,no_such_module_xyz")
+    assert "no_such_module_xyz" in _usage_error(base + ["--out", str(crashy_env / "s")], capsys)
+    assert _log(crashy_env) == []  # nothing was computed by any of these
+    assert not (crashy_env / "s" / "results.json").exists()
