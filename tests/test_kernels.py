@@ -615,3 +615,85 @@ def test_gram_d2_dense_circle_is_positive_definite():
     gap = np.min(np.diff(np.sort(ang)))
     assert gap < 1e-9
     cholesky(G, lower=True, overwrite_a=True, check_finite=False)   # raises LinAlgError if not positive definite
+
+
+# ---------------------------------------------------------------------------------------------
+# issue #21: ArcCos(n) near t = +-1 and for large n
+# ---------------------------------------------------------------------------------------------
+def arccos_mp_recursion(t, n, dps=700):
+    """kappa_n(t) by Cho & Saul's recursion in exact-enough arithmetic: at 700 digits the cancellation of
+    its terms near t = -1 (up to ~10^300 for n = 150) is harmless, unlike in float64."""
+    with mp.workdps(dps):
+        t = t if isinstance(t, mp.mpf) else mp.mpf(float(t))
+        c, s2 = t, 1 - t * t
+        ja = mp.pi - mp.acos(t)
+        if n == 0:
+            return ja / (2 * mp.pi)
+        jb = mp.sqrt(s2) + ja * c
+        for q in range(2, n + 1):
+            ja, jb = jb, (2 * q - 1) * c * jb + (q - 1) ** 2 * s2 * ja
+        return jb / (2 * mp.pi)
+
+
+NEAR_PM1 = [s * (1 - 10.0 ** -k) for k in range(1, 13) for s in (1, -1)] + list(np.linspace(-1, 1, 17))
+
+
+@pytest.mark.parametrize("n,tol", [(1, 2e-15), (2, 3e-15), (3, 3e-15), (6, 5e-15), (20, 1e-14),
+                                   (150, 6e-14)])
+def test_arccos_near_pm1_against_mpmath(n, tol):
+    """ArcCos(n)(t) at t = +-(1 - 10^-k), k = 1..12, and a grid, within the documented relative accuracy of
+    the 700-digit recursion (was: n >= 3 negative near t = -1, n = 2 off by 6e12 at angle pi - 1e-7)."""
+    t = np.array(NEAR_PM1)
+    got = ArcCos(n)(t)
+    for ti, g in zip(t, got):
+        ref = arccos_mp_recursion(ti, n)
+        if abs(ref) < 1e-290:  # below the normal float64 range: only sign and size matter
+            assert 0.0 <= g <= 1e-280
+            continue
+        assert abs(g - float(ref)) <= tol * float(ref), (n, ti, g, float(ref))
+
+
+def test_arccos_large_degree_nan_inf_or_rejected():
+    """ArcCos(300) gave -inf at t = -0.5 and ArcCos(153) NaN at t = 1: now MAX_DEGREE is the largest n whose
+    kappa_n(1) = (2n - 1)!! / 2 is finite (derived here from lgamma independently), beyond it a ValueError."""
+    from spherekern.kernels import MAX_DEGREE
+    lim = math.log(np.finfo(float).max)
+    dfact = lambda n: math.lgamma(2 * n + 1) - n * math.log(2) - math.lgamma(n + 1)  # ln (2n - 1)!!
+    assert math.log(2 * math.pi) + dfact(MAX_DEGREE) < lim                 # the recursion's bound holds
+    assert math.log(0.5) + dfact(MAX_DEGREE + 3) > lim - 10                  # ... and is not far from tight
+    with pytest.raises(ValueError, match=f"degree must be <= {MAX_DEGREE}"):
+        ArcCos(MAX_DEGREE + 1)
+    with pytest.raises(ValueError, match="degree must be <="):
+        ArcCos(300)
+    v = ArcCos(MAX_DEGREE)(np.array([1.0, 0.5, 0.0, -0.5, -1.0]))
+    assert np.all(np.isfinite(v)) and np.all(v >= 0)
+    assert v[0] == pytest.approx(math.exp(dfact(MAX_DEGREE)) / 2, rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 6, 20])
+def test_arccos_gram_of_antipodal_pairs_is_accurate(n):
+    """ArcCos(6).gram(x, -rotated x) had negative entries (2570 of 40,000 at n = 20): each entry against the
+    700-digit kappa_n at the exact angle of the two double-precision points (t = x . y / |x| |y| in mpmath;
+    the rows have norm 1 to ~1e-16, which moves 1 + t by ~1e-16: the tolerance is relative to the entry)."""
+    rng = np.random.default_rng(n)
+    X = sphere_points(40, 4, 1)
+    # -x rotated by tiny angles 1e-9 .. 1e-2 in a random plane: pairs at pi - delta
+    Y = np.empty_like(X)
+    deltas = 10.0 ** rng.uniform(-9, -2, size=len(X))
+    for i, x in enumerate(X):
+        u = rng.standard_normal(4)
+        u -= (u @ x) * x
+        u /= np.linalg.norm(u)
+        Y[i] = -(np.cos(deltas[i]) * x + np.sin(deltas[i]) * u)
+    G = ArcCos(n).gram(X, Y)
+    assert np.all(G >= 0)
+    with mp.workdps(700):
+        for i in range(len(X)):
+            for j in (i, (i + 1) % len(X)):
+                xs, ys = [mp.mpf(float(v)) for v in X[i]], [mp.mpf(float(v)) for v in Y[j]]
+                nx, ny = mp.sqrt(sum(v * v for v in xs)), mp.sqrt(sum(v * v for v in ys))
+                t = sum(a * b for a, b in zip(xs, ys)) / (nx * ny)   # exact to 700 digits
+                ref = arccos_mp_recursion(t, n)
+                if abs(ref) < 1e-290:
+                    continue
+                assert abs(G[i, j] - float(ref)) <= 1e-13 * float(ref), (n, i, j, G[i, j], float(ref))
