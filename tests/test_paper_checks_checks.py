@@ -66,8 +66,9 @@ def test_constant_passes_on_theory_curves_and_fails_on_wrong_slope(tmp_path):
     assert ev.passed, [(m.label, m.measured) for m in ev.measurements if not m.passed]
     lab = [m.label for m in ev.measurements]
     assert sum("β" in s for s in lab) == 6 and sum("err_feature / err_lazy" in s for s in lab) == 2
-    bad = _synthetic(mod, "quick", _power_law(lambda p: theory.beta(p["d"], math.inf, p["regime"])
-                                              + (0.5 if p["regime"] == "feature" else 0.0)))
+    def wrong(p):  # the asymptotic slopes (the ridge runs: lazy), the feature one 0.5 too steep
+        return theory.beta(p["d"], math.inf, p["regime"].replace("ridge", "lazy")) + (p["regime"] == "feature") * 0.5
+    bad = _synthetic(mod, "quick", _power_law(wrong))
     ev = mod.evaluate(bad, ctx)
     failed = [m.label for m in ev.measurements if not m.passed]
     assert failed and all("feature" in s for s in failed)
@@ -101,15 +102,38 @@ def test_window_slope_tends_to_beta():
 def test_sparsity_logic(tmp_path):
     mod = CHECKS["sparsity"]
     ctx = Context("quick", 0, tmp_path, n_boot=100)
-    lin = _synthetic(mod, "quick", lambda p: 1.0, lambda p: {"n_atoms": int(0.8 * p["n"]), "converged": True})
+
+    def res(k):
+        return lambda p: {"n_atoms": k(p), "n_patterns": k(p), "converged": True, "certificate": 1 + 1e-8}
+    lin = _synthetic(mod, "quick", lambda p: 1.0, res(lambda p: int(0.8 * p["n"])))
     ev = mod.evaluate(lin, ctx)
     assert ev.passed
     assert ev.measurements[0].measured == pytest.approx(0.8, abs=0.07)
-    sub = _synthetic(mod, "quick", lambda p: 1.0, lambda p: {"n_atoms": int(4 * p["n"] ** 0.6), "converged": True})
+    assert all("n_A/n (atoms / patterns) by n: 16: 0.75 / 0.75" in m.note for m in ev.measurements[1:])
+    sub = _synthetic(mod, "quick", lambda p: 1.0, res(lambda p: int(4 * p["n"] ** 0.6)))
     ev = mod.evaluate(sub, ctx)
     assert not ev.passed  # sublinear growth is caught
-    over = _synthetic(mod, "quick", lambda p: 1.0, lambda p: {"n_atoms": p["n"] + 1, "converged": True})
+    over = _synthetic(mod, "quick", lambda p: 1.0, res(lambda p: p["n"] + 1))
     assert not mod.evaluate(over, ctx).measurements[0].passed
+    loose = [Run(r.params, dict(r.result, certificate=1 + 1e-5) if i == 3 else r.result) for i, r in enumerate(lin)]
+    first = mod.evaluate(loose, ctx).measurements[0]
+    assert not first.passed and "1 solution(s) not certified" in first.note
+
+
+def test_count_patterns_matches_a_loop():
+    from paper_checks.checks.sparsity import count_patterns
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 3))
+    X[:, 2] = np.abs(X[:, 2]) + 0.1                   # all points above the plane x_3 = 0
+    T = rng.standard_normal((25, 3))
+    T = np.concatenate([T, T[:5] * 2.0, [[0.0, 0.0, -1.0]]])  # 5 rescaled copies, one atom active nowhere
+    seen = set()
+    for t in T:
+        pat = tuple(float(t @ x) > 0 for x in X)
+        if any(pat):
+            seen.add(pat)
+    assert count_patterns(T, X) == len(seen) >= 20
+    assert count_patterns(T[:25], X) == len(seen)  # the rescaled copies and the inactive atom add nothing
 
 
 def test_grf_spectrum_is_even_from_degree_two():
@@ -125,8 +149,8 @@ def _gd_result(p, n_atoms_fn):
     within 5% of min_norm; the sparsity fields of the feature runs from n_atoms_fn(p)."""
     err = 0.3 * p["n"] ** -2.5 * math.exp(0.05 * np.random.default_rng([p["n"], p["seed"]]).standard_normal())
     if p["regime"] == "gd-feature":
-        return {"err": err, "n_atoms": n_atoms_fn(p), "n_atoms_gd": 3 * p["n"] // 2, "objective": 0.99e-2,
-                "objective_gd": 1e-2, "refit_gap": 1e-8}
+        return {"err": err, "n_atoms": n_atoms_fn(p), "n_atoms_gd": 3 * p["n"] // 2, "n_neurons_gd": p["H"],
+                "objective": 0.99e-2, "objective_gd": 1e-2, "refit_gap": 1e-8}
     if p["regime"] == "gd-lazy":
         return {"err": 1.05 * err, "err_ref": err, "converged": True}
     return {"err": err, "n_atoms": p["n"]}
@@ -198,3 +222,70 @@ def test_ipm_master_stops_when_a_round_would_repeat_itself():
     assert ref.converged
     assert ref.objective <= s.objective <= ref.objective + s.gap + 1e-6
     assert np.abs(s.predict(X) - y).max() < 1e-7 and s.n_atoms <= 512
+
+
+def test_kappa0_solves_the_ridgeless_equation_independently():
+    # kappa_0(n) against a brentq root of sum_k N(k,d) mu_k / (mu_k + kappa) = n, written out here
+    from scipy.optimize import brentq
+
+    from paper_checks.checks._curves import _spectra, kappa0
+    from spherekern.sphere import harmonic_dim
+    for d, n in ((3, 64), (5, 512), (2, 128)):
+        mu = _spectra(d)[0]
+        N = np.asarray(harmonic_dim(np.arange(mu.size), d), float)
+        k = mu > 0
+        ref = brentq(lambda kap: np.sum(N[k] * mu[k] / (mu[k] + kap)) - n, 1e-30, 10.0, xtol=1e-300, rtol=1e-13)
+        assert kappa0(d, n) == pytest.approx(ref, rel=1e-8)
+
+
+def test_ansatz_criteria_a_b_c(tmp_path):
+    # err = theory x factor: (a) rough ridgeless within 25%, (b) ridge within 10%, (c) smooth/constant ridgeless
+    # judged on the local slope only (a constant factor 2 passes, a tilt fails)
+    mod = CHECKS["ansatz"]
+    ctx = Context("quick", 0, tmp_path, n_boot=100)
+
+    def factors(rough, smooth, ridge, tilt=0.0):
+        base = _theory_errors(noise=0.02)
+
+        def err(p):
+            e = base(p)
+            if p["regime"] == "ridge":
+                return e * ridge
+            if p["regime"] == "lazy":
+                return e * (rough if mod.is_rough(p) else smooth * p["n"] ** -tilt)
+            return e
+        return err
+
+    def ev(*a, **k):
+        runs = _synthetic(mod, "quick", factors(*a, **k), lambda p: {"n_atoms": p["n"] // 2})
+        return mod.evaluate(runs, ctx).measurements
+
+    rows = ev(1.2, 2.0, 1.05)
+    assert all(m.passed for m in rows), [(m.label, m.measured) for m in rows if not m.passed]
+    kinds = [m.label.split(",")[1].strip() for m in rows]
+    assert kinds.count("ridgeless") == 9 and sum(k.startswith("ridge λ") for k in kinds) == 9
+    assert sum("prefactor" in m.label and "ridgeless" in m.label for m in rows) == 4  # rough: grf-rough, teacher
+    a = [m for m in rows if "prefactor" in m.label and "ridgeless" in m.label]
+    assert all(m.measured == pytest.approx(1.2, rel=0.03) for m in a)
+    assert all(not m.passed for m in ev(1.3, 2.0, 1.05) if "prefactor" in m.label and "ridgeless" in m.label)
+    assert all(not m.passed for m in ev(1.0, 1.0, 1.15) if "ridge λ" in m.label)
+    bad = [m for m in ev(1.0, 1.0, 1.0, tilt=0.3) if not m.passed]
+    assert len(bad) == 5 and all("local slope" in m.label for m in bad)
+
+
+def test_gd_slope_difference_is_paired_over_seeds(tmp_path):
+    # GD error = atomic error x n^-0.1 on the same training sets, with a large per-seed factor common to both: the
+    # paired difference of slopes is 0.1 with a tiny spread, while each slope alone is noisy
+    mod = CHECKS["gd"]
+    ctx = Context("quick", 0, tmp_path, n_boot=200)
+
+    def res(p):
+        r = _gd_result(p, lambda q: q["n"] // 2)
+        if p["regime"] in ("gd-feature", "gd-atomic"):
+            common = math.exp(0.8 * np.random.default_rng([p["n"], p["seed"], 7]).standard_normal())
+            r["err"] = 0.3 * p["n"] ** -2.5 * common * (p["n"] ** -0.1 if p["regime"] == "gd-feature" else 1.0)
+        return r
+    ev = mod.evaluate([Run(p, res(p)) for p in task_params(mod, "quick", 0)], ctx)
+    row = next(m for m in ev.measurements if m.label.startswith("β feature GD"))
+    assert row.measured == pytest.approx(0.1, abs=1e-9) and row.uncertainty < 1e-9 and row.passed
+    assert ev.extra["feature_d3"]["fit_gd"]["std"] > 0.1   # unpaired, the same data would be noisy

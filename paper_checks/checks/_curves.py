@@ -9,7 +9,8 @@ Used by the constant, grf, sparsity and ansatz checks. A task is
   points: ``constant`` (1), ``grf`` (a Gaussian random field with ``c_k = k^(-2 nu_t - (d-1))`` on the degrees
   the bias-free ReLU predictors can represent, see :func:`grf_spectrum`), or ``teacher`` (a wide |t|^a
   teacher of width 10^5);
-* the predictor: ``lazy`` = ``solvers.min_norm(NTK(), X, y)`` (ridgeless), ``rf`` = min_norm with
+* the predictor: ``lazy`` = ``solvers.min_norm(NTK(), X, y)`` (ridgeless), ``ridge`` = the same with the
+  ridge ``RIDGE_R n kappa_0(n)`` (:func:`kappa0`), ``rf`` = min_norm with
   ``ArcCos(1)``, ``feature`` = ``solvers.atomic(X, y, lam=0)``;
 * the test error ``mean over test points of (f - f*)^2``, plus n_atoms, certificate, timings.
 
@@ -121,6 +122,28 @@ def data(p):
 FEATURE_TOL = 1e-4
 
 
+#: The ridge of the ``ridge`` regime, in units of n kappa_0(n): ``lam = RIDGE_R * n * kappa0(d, n)``.
+RIDGE_R = 10.0
+
+
+def kappa0(d, n):
+    """kappa_0(n): the ridgeless effective regularisation of the KRR eigenvalue theory for the NTK in d.
+
+    The root of ``sum_k N(k,d) mu_k / (mu_k + kappa) = n`` (``theory.krr_learning_curve(..., full=True).kappa``,
+    NTK spectrum to :func:`theory_kmax`); it does not depend on the target. A ridge ``lam = r n kappa_0``
+    (Gram-matrix convention ``(K + lam I)^-1``) dominates the effective regularisation once r >> 1
+    (theory/README.md section 6).
+    """
+    return float(_kappa0(int(d), float(n)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _kappa0(d, n):
+    import theory
+    mu, _ = _spectra(d)
+    return theory.krr_learning_curve(n, d, mu, np.zeros_like(mu), full=True).kappa[0]
+
+
 def fit(regime, X, y, solver_seed=0):
     from spherekern.kernels import NTK, ArcCos
     from spherekern.solvers import atomic, min_norm
@@ -128,6 +151,11 @@ def fit(regime, X, y, solver_seed=0):
         return min_norm(NTK(), X, y), {}
     if regime == "rf":
         return min_norm(ArcCos(1), X, y), {}
+    if regime == "ridge":
+        n, d = X.shape
+        k0 = kappa0(d, n)
+        lam = RIDGE_R * n * k0
+        return min_norm(NTK(), X, y, ridge=lam), {"ridge": lam, "kappa0": k0}
     if regime == "feature":
         # d >= 3: interior-point master, certified to max|eta| <= 1 + tol (objective within ~tol of the optimum),
         # several times faster than the simplex master for n >= 256 (bench_atomic); if it fails numerically the
@@ -258,10 +286,11 @@ def theory_curve(regime, match, ns):
     """The finite-n theory's learning curve eps(n) for one regime and target (no fitted parameter).
 
     lazy: ``theory.krr_learning_curve`` (eigenvalue theory of ridgeless kernel regression, NTK spectrum);
+    ridge: the same theory with the ridge ``RIDGE_R n kappa0(d, n)`` of the ``ridge`` regime;
     feature: ``theory.spectral_bias_curve`` with the ReLU atom's coefficients and n centres. Both come
     from the spectra alone and tend to n^(-beta) with ``theory.beta`` as n grows.
     """
-    if regime not in ("lazy", "feature"):
+    if regime not in ("lazy", "feature", "ridge"):
         raise ValueError(f"no theory curve for regime {regime!r}")
     key = json.dumps({k: match.get(k) for k in ("d", "target", "nu_t", "a")}, sort_keys=True)
     return _theory_curve(regime, key, tuple(float(v) for v in np.ravel(ns))).copy()
@@ -277,6 +306,8 @@ def _theory_curve(regime, key, ns):
     ns = np.asarray(ns, float)
     if regime == "lazy":
         return theory.krr_learning_curve(ns, d, mu, c)
+    if regime == "ridge":  # lam = RIDGE_R n kappa_0(n) changes with n: one solve per n
+        return np.array([theory.krr_learning_curve(n, d, mu, c, ridge=RIDGE_R * n * kappa0(d, n)) for n in ns])
     return theory.spectral_bias_curve(ns, d, c, relu)
 
 

@@ -1,25 +1,28 @@
-"""The learning-curve theories against the measured curves, prefactors included.
+"""The KRR eigenvalue theory against the measured lazy learning curves: where its assumptions hold, its
+prefactor; elsewhere, what it claims (the local slope).
 
-Reads the lazy (min_norm, NTK) and feature (atomic) runs of the `constant` and `grf` checks (shared tasks).
-For each target and d it evaluates
+Reads the lazy runs of the `constant` and `grf` checks (shared tasks): the ridgeless interpolant
+``min_norm(NTK(), X, y)`` (regime ``lazy``) and kernel ridge regression with ``lam = 10 n kappa_0(n)``
+(regime ``ridge``; ``_curves.kappa0``: kappa_0 is the theory's *ridgeless* effective regularisation at n,
+the root of ``sum_k N(k,d) mu_k/(mu_k + kappa) = n`` for the NTK spectrum, target-independent). The theory is
+`theory.krr_learning_curve(n, d, mu, c, ridge)` with mu = `spectrum.ntk(d, kmax)` and c the target's
+spectrum (`_curves.target_spectrum`). For each target and d, with the prefactor
+``P = exp(mean over n >= 32 of log(measured(n) / theory(n)))`` (measured = mean over seeds; the
+uncertainty is the bootstrap over seeds):
 
-* `theory.krr_learning_curve(n, d, mu, c)`: the eigenvalue theory of ridgeless kernel regression, with
-  mu = `spectrum.ntk(d, kmax)` and c the target's spectrum per harmonic (constant: c_0 = 1; GRF:
-  `_curves.grf_spectrum`; |t| teacher: c_k = mu_k(|t|)^2, `spectrum.abs_power(d, kmax, 1)^2`). Verdict: the
-  largest relative deviation |theory/measured - 1| over the n >= 32 of the grid is at most 25% (measured =
-  mean over seeds; bootstrap over seeds for the uncertainty);
-* `theory.spectral_bias_curve(n, d, c, phi)`: the spectral-bias ansatz, overlaid on the figure for both
-  regimes (phi = NTK eigenvalues with n centres for the lazy regime; phi = ReLU coefficients
-  `spectrum.relu(d, kmax)` with the measured mean number of atoms n_A as centres for the feature regime).
-  Its ratio to the measurement at the largest n is reported (it is an order-of-magnitude ansatz; no verdict).
+(a) ridgeless, rough targets (nu_t below the crossover (d+2)/2: the rough field nu_t = 1 and the |t|
+    teacher, nu_t = 3/2): ``|P - 1| <= 0.25``;
+(b) every target, ridge ``lam = 10 n kappa_0``: ``|P - 1| <= 0.10``;
+(c) ridgeless smooth and constant targets: the theory's local slope over the fit window (upper half of
+    the n range on the log scale, `_curves.window_slope`) within the mode's slope tolerance of the
+    measured slope; the factor measured/theory is reported (P, and its range over n) with no verdict on
+    it. In low d it is the known failure of the ridgeless Gaussian-feature theory on the sphere
+    (theory/README.md section 6: 1.5-2.4 in d = 3, 2-9 in d = 2, 1.15-1.7 in d = 5; Tomasini, Sclocchi
+    & Wyart, ICML 2022).
 
-Expected outcome (theory/README.md section 6). The KRR theory is exact for Gaussian features; spherical
-harmonics at iid uniform points are not, and in low dimension the *ridgeless* interpolant learns its
-well-learned degrees as if kappa were ~1.3 kappa (d = 3): measured/theory 1.1-1.35 for rough targets, 1.5-2.4
-for smooth and constant ones in d = 3, 2-9 in d = 2, within ~15-30% in d = 5. This is the known low-dimension
-failure of the replica / eigenlearning prediction without ridge (Tomasini, Sclocchi & Wyart, ICML 2022); with
-a ridge >= 10 n kappa_0 it agrees within 5%. The verdict is kept as the issue states it (25% on the ridgeless
-curves), so the rows for smooth and constant targets in d <= 3 are expected to fail.
+The spectral-bias ansatz (`theory.spectral_bias_curve`: NTK eigenvalues with n centres for the lazy
+regime, ReLU coefficients with the measured mean n_A as centres for the feature regime) is overlaid on the
+figure and its ratio to the measurement at the largest n reported (an order-of-magnitude ansatz; no verdict).
 """
 from __future__ import annotations
 
@@ -28,11 +31,14 @@ import numpy as np
 from . import _curves, constant, grf
 
 name = "ansatz"
-claim = ("The eigenvalue learning-curve theory of kernel regression predicts the measured lazy learning "
-         "curves, prefactor included, within 25%; the spectral-bias ansatz tracks both regimes.")
-version = "2"  # 2: feature runs use atomic(method="ipm", tol=1e-4)
+claim = ("The KRR eigenvalue theory (kappa_0 = its ridgeless effective ridge) predicts the lazy learning curves' "
+         "prefactor within 25% for rough targets without ridge and within 10% for every target with the ridge "
+         "lam = 10 n kappa_0; without ridge, for smooth and constant targets, it predicts the local slope within "
+         "the slope tolerance, and the factor it misses in low d is reported, not judged.")
+version = "3"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: criteria (a)/(b)/(c) of issue 19, ridge runs
 
-KRR_TOL = 0.25
+ROUGH_TOL = 0.25
+RIDGE_TOL = 0.10
 N_MIN = 32
 
 
@@ -42,6 +48,12 @@ def groups():
         for label, tp in grf.targets(d):
             out.append((f"{label}, d={d}", "grf", {"d": d, **tp}))
     return out
+
+
+def is_rough(match):
+    """nu_t below the crossover (d+2)/2 (`theory.crossover`)."""
+    import theory
+    return _curves.target_nu(match) < theory.crossover(match["d"])
 
 
 def runs(mode):
@@ -72,37 +84,83 @@ def predictions(match, ns, n_atoms=None):
     return out
 
 
-def evaluate(runs, ctx):
-    from paper_checks.api import Evaluation, Measurement
+def prefactor(E, theory_curve):
+    """P = exp(mean_n log(mean_seeds E / theory)): the constant factor between the measured and the theory curve
+    (least squares in log space)."""
+    return float(np.exp(np.mean(np.log(np.asarray(E, float).mean(0) / theory_curve))))
+
+
+def _prefactor_row(label, what, ns, E, th, tol, ctx):
+    from paper_checks.api import Measurement
     from paper_checks.fitting import bootstrap
+    use = ns >= N_MIN
+    b = bootstrap(E[:, use], lambda e: prefactor(e, th[use]), n_boot=ctx.n_boot, rng=ctx.rng(label, what))
+    ratio = E[:, use].mean(0) / th[use]
+    m = Measurement(f"KRR theory, {what}, {label}: prefactor P = measured/theory (n ∈ [{int(ns[use].min())}, "
+                    f"{int(ns[use].max())}])", 1.0, b.value, b.std, f"|P − 1| ≤ {tol}", abs(b.value - 1) <= tol,
+                    note="measured/theory by n: " + ", ".join(f"{int(n)}: {v:.2f}" for n, v in zip(ns[use], ratio))
+                         + f"; max |measured/theory − 1| = {np.abs(ratio - 1).max():.2f}")
+    return m, {"n": ns.tolist(), "measured": E.mean(0).tolist(), "theory": th.tolist(), "prefactor": b.as_dict()}
+
+
+def evaluate(runs, ctx):
+    import theory
+    from paper_checks.api import Evaluation, Measurement
+    from paper_checks.fitting import fit_exponent
     ms, extra = [], {}
     for label, owner, match in groups():
         sel = [r for r in runs if r.params["check"] == owner]
+        ex = extra[label] = {}
+        rough = is_rough(match)
         try:
             ns, _, E = _curves.curves(sel, "lazy", **match)
+        except ValueError as exc:
+            ms.append(_curves.incomplete(f"KRR theory, ridgeless, {label}", 1.0, exc))
+        else:
+            pr = predictions(match, ns)
+            ex["spectral_bias_lazy_ratio"] = float(pr["sb_lazy"][-1] / E[:, -1].mean())
+            if rough:  # (a)
+                m, ex["ridgeless"] = _prefactor_row(label, "ridgeless", ns, E, pr["krr"], ROUGH_TOL, ctx)
+                ms.append(m)
+            else:  # (c)
+                f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(label, "slope"))
+                pred = _curves.window_slope("lazy", match, f.n_fit)
+                use = ns >= N_MIN
+                ratio = E[:, use].mean(0) / pr["krr"][use]
+                P = prefactor(E[:, use], pr["krr"][use])
+                ex["ridgeless_slope"] = {"fit": f.as_dict(), "predicted": pred, "prefactor": P,
+                                         "ratio": ratio.tolist(), "n": ns.tolist()}
+                ms.append(Measurement(
+                    f"KRR theory, ridgeless, {label}: local slope over n ∈ [{int(f.n_fit.min())}, "
+                    f"{int(f.n_fit.max())}] (β∞ = {theory.beta(match['d'], _curves.target_nu(match), 'lazy'):.3g})",
+                    pred, f.beta, f.std, f"|Δβ| ≤ {ctx.slope_tol}", abs(f.beta - pred) <= ctx.slope_tol,
+                    note=f"factor measured/theory (no verdict): P = {P:.2f}, {ratio.min():.2f}–{ratio.max():.2f} over "
+                         f"n ∈ [{int(ns[use].min())}, {int(ns[use].max())}] (by n: "
+                         + ", ".join(f"{int(n)}: {v:.2f}" for n, v in zip(ns[use], ratio))
+                         + "); the known low-d failure of the ridgeless theory on the sphere, theory/README.md §6"))
+        try:  # (b)
+            nr, _, ER = _curves.curves(sel, "ridge", **match)
+        except ValueError as exc:
+            ms.append(_curves.incomplete(f"KRR theory, ridge 10nκ₀, {label}", 1.0, exc))
+        else:
+            m, ex["ridge"] = _prefactor_row(label, f"ridge λ = {_curves.RIDGE_R:g} n κ₀", nr, ER,
+                                            _curves.theory_curve("ridge", match, nr), RIDGE_TOL, ctx)
+            ms.append(m)
+        try:  # the spectral-bias ansatz: notes only
             nf, _, EF = _curves.curves(sel, "feature", **match)
             _, _, A = _curves.field(sel, "n_atoms", "feature", **match)
-        except ValueError as exc:
-            ms.append(_curves.incomplete(f"KRR theory vs lazy curve, {label}", 0.0, exc))
-            continue
-        pr = predictions(match, ns, A.mean(0))
-        use = ns >= N_MIN
-        krr = pr["krr"][use]
-        b = bootstrap(E[:, use], lambda e: np.abs(krr / e.mean(0) - 1).max(), n_boot=ctx.n_boot, rng=ctx.rng(label))
-        dev = krr / E[:, use].mean(0) - 1
-        sbl = pr["sb_lazy"][-1] / E[:, -1].mean()
-        sbf = pr["sb_feature"][-1] / EF[:, -1].mean()
-        nfl = int(nf[-1])
-        extra[label] = {"n": ns.tolist(), "measured_lazy": E.mean(0).tolist(), "krr": pr["krr"].tolist(),
-                        "spectral_bias_lazy": pr["sb_lazy"].tolist(), "measured_feature": EF.mean(0).tolist(),
-                        "spectral_bias_feature": pr["sb_feature"].tolist()}
-        ms.append(Measurement(f"KRR theory vs lazy curve, {label}: max |theory/measured − 1| (n ≥ {N_MIN})", 0.0,
-                              b.value, b.std, f"≤ {KRR_TOL}", b.value <= KRR_TOL,
-                              note="theory/measured − 1 by n: " + ", ".join(
-                                  f"{int(n)}: {v:+.2f}" for n, v in zip(ns[use], dev))
-                              + f"; spectral-bias ansatz / measured at the largest n: lazy {sbl:.2f} "
-                                f"(n={int(ns[-1])}), feature {sbf:.2f} (n={nfl})"))
-    return Evaluation(ms, extra=extra)
+            sbf = theory.spectral_bias_curve(A.mean(0), match["d"], _curves.target_spectrum(
+                match, _curves.theory_kmax(match["d"])), _curves._spectra(match["d"])[1])
+            ex["spectral_bias_feature_ratio"] = float(sbf[-1] / EF[:, -1].mean())
+        except ValueError:
+            pass
+    kappa = {d: {int(n): _curves.kappa0(d, n) for n in (32, 256, 2048)} for d in constant.DIMS}
+    notes = ("κ₀(n) = the theory's ridgeless effective regularisation (NTK, Gram convention (K + λI)⁻¹): "
+             + "; ".join(f"d={d}: " + ", ".join(f"κ₀({n}) = {v:.3g}" for n, v in kd.items()) for d, kd in kappa.items())
+             + ". Spectral-bias ansatz / measured at the largest n (no verdict): "
+             + ", ".join(f"{lab}: lazy {e.get('spectral_bias_lazy_ratio', float('nan')):.2f}, feature "
+                         f"{e.get('spectral_bias_feature_ratio', float('nan')):.2f}" for lab, e in extra.items()))
+    return Evaluation(ms, notes=notes, extra=extra)
 
 
 def plot(runs, ev, ctx):
@@ -115,18 +173,25 @@ def plot(runs, ev, ctx):
         sel = [r for r in runs if r.params["check"] == owner]
         try:
             ns, _, E = _curves.curves(sel, "lazy", **match)
-            nf, _, EF = _curves.curves(sel, "feature", **match)
-            _, _, A = _curves.field(sel, "n_atoms", "feature", **match)
         except ValueError:
             ax.set_title(label + " (incomplete)")
             continue
-        pr = predictions(match, ns, A.mean(0))
-        learning_curve(ax, ns, E, "lazy (measured)", color="C0")
-        learning_curve(ax, nf, EF, "feature (measured)", color="C3", marker="s")
+        pr = predictions(match, ns)
+        learning_curve(ax, ns, E, "lazy, ridgeless (measured)", color="C0")
         ax.plot(ns, pr["krr"], "-", color="C0", lw=1.2, label="KRR eigenvalue theory")
         ax.plot(ns, pr["sb_lazy"], ":", color="C0", lw=1.2, label="spectral-bias ansatz (lazy)")
-        ax.plot(nf, pr["sb_feature"], ":", color="C3", lw=1.2, label="spectral-bias ansatz (feature, n_A)")
-        ax.set_title(label)
+        try:
+            nr, _, ER = _curves.curves(sel, "ridge", **match)
+            learning_curve(ax, nr, ER, f"ridge {_curves.RIDGE_R:g}nκ₀ (measured)", color="C2", marker="^")
+            ax.plot(nr, _curves.theory_curve("ridge", match, nr), "-", color="C2", lw=1.2, label="theory, ridge")
+        except ValueError:
+            pass
+        try:
+            nf, _, EF = _curves.curves(sel, "feature", **match)
+            learning_curve(ax, nf, EF, "feature (measured)", color="C3", marker="s")
+        except ValueError:
+            pass
+        ax.set_title(label + (" (rough)" if is_rough(match) else ""))
         ax.set_xlabel("n")
         ax.legend(fontsize=6)
     for ax in axes.ravel()[len(gs):]:

@@ -36,7 +36,9 @@ NS_FULL = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 #: (atomic(method="ipm", tol=1e-4) on the shared 2-core machine: d = 3, n = 512: ~9 s; d = 5: ~30-40 s).
 GRID = {
     "quick": dict(ns={"lazy": (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
-                      "feature": (8, 16, 32, 64, 128, 256, 512)},
+                      "feature": (8, 16, 32, 64, 128, 256, 512),
+                      # kernel ridge regression at lam = 10 n kappa_0 (read by the ansatz check, part (b))
+                      "ridge": (32, 64, 128, 256, 512, 1024, 2048)},
                   seeds=3, lazy_seeds=8, n_test=2000,  # lazy runs are cheap: more seeds, less noise
                   # d = 2 errors are sums of powers of the gaps between neighbouring points on the circle (heavy
                   # tailed: 3 seeds gave beta_feature = 3.80 +- 0.24), and d = 2 atomic solves are cheap (simplex
@@ -47,7 +49,7 @@ GRID = {
     # (9e-9 rad in a 4096-point pool), where phi(fl(x . y)) would be off by ~1e-8 (the NTK's square-root
     # singularity at t = 1) and the ridgeless Gram indefinite; NTK().gram evaluates such entries at the angle
     # recomputed from the coordinates (spherekern.kernels docstring), so the Gram stays positive definite
-    "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL}, seeds=10, n_test=8000),
+    "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL, "ridge": NS_FULL[2:]}, seeds=10, n_test=8000),
 }
 
 
@@ -57,18 +59,20 @@ def ns_of(mode, regime, d):
     extra = g.get("feature_extra", {}).get(d, ()) if regime == "feature" else ()
     return tuple(g["ns"][regime]) + tuple(extra)
 REGIMES = ("lazy", "feature")
+#: The regimes run: ``ridge`` (kernel ridge regression, lam = 10 n kappa_0) is evaluated by the ansatz check only.
+RUN_REGIMES = REGIMES + ("ridge",)
 
 
 def runs(mode):
     g = GRID[mode]
     n_max = max(max(v) for v in g["ns"].values())
     return [{"d": d, "n": n, "seed": s, "regime": r, "target": "constant", "n_max": n_max, "n_test": g["n_test"]}
-            for d in DIMS for r in REGIMES for n in ns_of(mode, r, d)
+            for d in DIMS for r in RUN_REGIMES for n in ns_of(mode, r, d)
             for s in range(_n_seeds(g, r, d))]
 
 
 def _n_seeds(g, regime, d):
-    if regime == "lazy":
+    if regime in ("lazy", "ridge"):
         return g.get("lazy_seeds", g["seeds"])
     return g.get("feature_seeds", {}).get(d, g["seeds"])
 

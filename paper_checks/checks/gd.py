@@ -1,26 +1,32 @@
-"""Gradient descent on actual two-layer ReLU networks reproduces the two regimes (small problems, d = 3).
+"""Gradient descent on actual two-layer ReLU networks reproduces the two regimes (constant target / |t| teacher).
 
 `spherekern.network.train` (full-batch GD with backtracking) on `TwoLayerNet(d, H, xi, sphere)`:
 
-* feature regime: xi = 0 (mean-field scaling), first-layer weights on the sphere, conic (Chizat) steps and a
-  small L1 penalty lam = 1e-3 on the output weights (the setting whose minimisers are atomic), constant
-  target (Fig. 4), then `network.refit_output`: the output layer replaced by an exact minimiser of the same
-  L1 objective over the learnt features, at a vertex (linearly independent active features). GD alone does
-  not reach a sparse minimiser (conic masses decay but never vanish, and same-cell neurons leave a face of
-  minimisers: n_A up to ~1.7 n at n = 16); the refit never raises the objective (reported: its relative
-  decrease and duality gap) and leaves the first layer as GD learnt it. Measured: the final network ends
-  sparse (n_A = `network.count_atoms` <= n for every run; GD-only n_A reported beside it), and the exponent
-  of its learning curve matches that of the atomic (lam = 0) solutions of the `constant` check in the same d over the same n values (shared runs; both fitted over the upper half of
-  those n on the log scale; |diff| <= the mode's slope tolerance; theory.beta(d, inf, "feature") for
-  reference). (The lam > 0 atomic solver is too slow for the quick budget, hence the lam = 0 reference.)
+* feature regime: xi = 0 (mean-field scaling), first-layer weights on the sphere, a small L1 penalty lam on the
+  output weights (the setting whose minimisers are atomic), constant target (Fig. 4). Quick mode: d = 3,
+  lam = 1e-3, conic (Chizat) steps, H = 256, 4000 steps, n = 16..128, 8 seeds. Full mode: the paper's protocol,
+  H = 10^4, lam = 1e-6 / 1e-5 / 1e-4 in d = 2 / 3 / 5, conic steps in d = 2 and proximal ones in d = 3, 5, the
+  learning rate proportional to H (``train`` moves the parameters by ``lr H^(1 - xi)`` times the gradient),
+  10^5 steps, n = 16..512 (estimated by :func:`cost`: ~1.9e5 s of runs, ~27 h on 2 cores, ~3.4 h on 16).
+  Then `network.refit_output`: the output layer replaced by an exact minimiser of the same L1 objective over
+  the learnt features, at a vertex (linearly independent active features); it never raises the objective
+  (reported: its relative decrease and duality gap) and leaves the first layer as GD learnt it.
+  Sparsity, counted as the paper does (`network.count_atoms`: activation patterns on the training set of the
+  neurons with non-zero weight): the final network must have n_A <= n in every run; GD's own count before the
+  refit is reported beside it (conic masses decay but never vanish, so it is not sparse by that count: up to
+  ~1.5 n), with the number of neurons with |w| > 1e-6 max|w|.
+  Exponent: the reference is the atomic (lam = 0) solution (``_curves.fit("feature")``) of the *same* training
+  and test sets (task ``gd-atomic``: common random numbers); beta_GD - beta_atomic is fitted over the upper half
+  of the n range on the log scale and bootstrapped over paired seeds (the sample geometry, which dominates the
+  spread of each slope, cancels in the difference); |diff| <= the mode's slope tolerance; theory.beta(d, inf,
+  "feature") for reference. (The lam > 0 atomic solution at the same lam is the natural reference; the solver is
+  too slow at small lam for the quick budget, hence lam = 0.)
 * lazy regime: xi = 1 (NTK scaling, initial function subtracted), standard Gaussian initialisation, trained to
   loss <= 1e-10 (relative) or the step budget, on the wide |t| teacher (a rough target: there the error of the
   kernel limit dominates the O(H^-1/2) finite-width corrections, which on the constant target are larger
   than the tiny kernel error itself). The reference is `solvers.min_norm(net.kernel(), X, y)` (the network's
   tangent kernel, here the NTK). Measured: the largest |err_GD / err_min_norm - 1| over n (means over seeds)
   must be <= 0.25.
-
-Slopes over the upper half of the n range on the log scale; bootstrap over seeds.
 """
 from __future__ import annotations
 
@@ -34,44 +40,54 @@ from . import _curves
 
 name = "gd"
 claim = ("Networks trained by gradient descent reproduce both regimes: with xi = 0 (+ small L1, exact output "
-         "layer at the end) they end sparse (n_A <= n) with the atomic solution's learning-curve exponent; "
-         "with xi = 1 they track min_norm.")
-version = "2"
+         "layer at the end) they end sparse (n_A <= n activation patterns) with the learning-curve exponent of the "
+         "atomic solution of the same training sets; with xi = 1 they track min_norm.")
+version = "3"  # 3: own atomic reference on the same data (paired seeds), 8 seeds, full mode = the paper's protocol
 
 D = 3
 LAM = 1e-3
+#: Quick mode: d = 3, L1 lam = 1e-3, conic steps, H = 256 (small problems). Full mode: the paper's protocol
+#: (Petrini et al. 2022, Fig. 4 / appendix): H = 10^4 neurons, first layer on the sphere, L1 lam = 1e-6 / 1e-5 /
+#: 1e-4 in d = 2 / 3 / 5, conic steps in d = 2 (proximal ones in d = 3, 5), the learning rate proportional to H
+#: (``train`` moves the parameters by ``lr * H^(1 - xi)`` times the gradient, xi = 0), long runs.
 GRID = {
-    "quick": dict(feature_ns=(16, 32, 64, 128), lazy_ns=(16, 32, 64), seeds=4, H_feature=256, H_lazy=512,
-                  steps_feature=4000, steps_lazy=6000, n_test=1500),
-    "full": dict(feature_ns=(16, 32, 64, 128, 256, 512), lazy_ns=(16, 32, 64, 128, 256), seeds=8,
-                 H_feature=1024, H_lazy=4096, steps_feature=20000, steps_lazy=40000, n_test=4000),
+    "quick": dict(dims=(3,), lam={3: LAM}, conic={3: True}, feature_ns=(16, 32, 64, 128), lazy_ns=(16, 32, 64),
+                  seeds=8, lazy_seeds=4, H_feature=256, H_lazy=512, steps_feature=4000, steps_lazy=6000,
+                  n_test=1500),
+    "full": dict(dims=(2, 3, 5), lam={2: 1e-6, 3: 1e-5, 5: 1e-4}, conic={2: True, 3: False, 5: False},
+                 feature_ns=(16, 32, 64, 128, 256, 512), lazy_ns=(16, 32, 64, 128, 256), seeds=8, lazy_seeds=8,
+                 H_feature=10_000, H_lazy=4096, steps_feature=100_000, steps_lazy=40_000, n_test=4000),
 }
 LAZY_TOL = 0.25
 
 
 def runs(mode):
+    """Feature GD (``gd-feature``) and its atomic lam = 0 reference (``gd-atomic``) on the same data (common
+    random numbers: the slope difference is bootstrapped over paired seeds), and lazy GD (``gd-lazy``)."""
     g = GRID[mode]
     out = []
-    for n in g["feature_ns"]:
-        for s in range(g["seeds"]):
-            out.append({"d": D, "n": n, "seed": s, "regime": "gd-feature", "target": "constant", "lam": LAM,
-                        "H": g["H_feature"], "steps": g["steps_feature"], "n_max": max(g["feature_ns"]),
-                        "n_test": g["n_test"]})
+    for d in g["dims"]:
+        for n in g["feature_ns"]:
+            for s in range(g["seeds"]):
+                base = {"d": d, "n": n, "seed": s, "target": "constant", "n_max": max(g["feature_ns"]),
+                        "n_test": g["n_test"]}
+                out.append(dict(base, regime="gd-feature", lam=g["lam"][d], conic=g["conic"][d], H=g["H_feature"],
+                                steps=g["steps_feature"]))
+                out.append(dict(base, regime="gd-atomic"))
     for n in g["lazy_ns"]:
-        for s in range(g["seeds"]):
+        for s in range(g["lazy_seeds"]):
             out.append({"d": D, "n": n, "seed": s, "regime": "gd-lazy", "target": "teacher", "a": 1.0,
                         "H": g["H_lazy"], "steps": g["steps_lazy"], "n_max": max(g["lazy_ns"]),
                         "n_test": g["n_test"]})
-    from . import constant
-    out += [dict(p, check="constant") for p in constant.runs(mode)
-            if p["d"] == D and p["regime"] == "feature" and p["n"] in g["feature_ns"]]
     return out
 
 
 def cost(p):
+    if p["regime"] == "gd-atomic":
+        return _curves.cost(dict(p, regime="feature"))
     c = p["H"] * p["n"] * p["steps"] / 1.3e8  # seconds, roughly
     if p["regime"] == "gd-feature":
-        c += 0.1 + 0.4 * p["n"] / 128  # refit_output (measured 0.15-0.45 s at H = 256, n = 16..128)
+        c += 0.1 + 0.4 * p["n"] / 128 * p["H"] / 256  # refit_output (measured 0.15-0.45 s at H = 256, n = 16..128)
     return c
 
 
@@ -80,16 +96,25 @@ def compute(p):
     from spherekern import network
     from spherekern.solvers import min_norm
     X, Xt, y, yt, info = _curves.data(p)
+    if p["regime"] == "gd-atomic":
+        solver_seed = int(task_rng(p, ("d", "n", "seed")).integers(0, 2**31))
+        t0 = time.perf_counter()
+        s, ex = _curves.fit("feature", X, y, solver_seed)
+        return {"err": float(np.mean((s.predict(Xt) - yt) ** 2)), "t_fit": time.perf_counter() - t0, **ex}
     net_seed = int(task_rng(p, ("d", "n", "seed", "regime")).integers(0, 2**63))
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if p["regime"] == "gd-feature":
             net = network.TwoLayerNet(p["d"], p["H"], xi=0.0, sphere=True, seed=net_seed)
-            h = network.train(net, X, y, steps=p["steps"], tol=0.0, rtol=0.0, lam=p["lam"], conic=True,
+            h = network.train(net, X, y, steps=p["steps"], tol=0.0, rtol=0.0, lam=p["lam"], conic=p["conic"],
                               progress=False)
-            gd = {"n_atoms_gd": int(network.count_atoms(net, X)), "objective_gd": float(h.objective[-1]),
-                  "err_gd": float(np.mean((net.predict(Xt) - yt) ** 2))}
+            w = np.abs(net.weights)
+            # GD's own sparsity, counted as the paper does, before the refit: activation patterns on the training set
+            # of the neurons with non-zero weight (count_atoms, relative threshold 1e-6), and those neurons
+            gd = {"n_atoms_gd": int(network.count_atoms(net, X)),
+                  "n_neurons_gd": int(np.count_nonzero(w > 1e-6 * w.max())) if w.max() > 0 else 0,
+                  "objective_gd": float(h.objective[-1]), "err_gd": float(np.mean((net.predict(Xt) - yt) ** 2))}
             rf = network.refit_output(net, X, y, p["lam"])
             gd.update(refit_gap=rf.gap, refit_kkt=rf.kkt, refit_support=rf.n_support, t_refit=rf.seconds)
             t1 = time.perf_counter()
@@ -113,39 +138,73 @@ def compute(p):
             "converged": bool(h.converged), "t_train": t1 - t0, **gd}
 
 
-def evaluate(runs, ctx):
+def _feature_rows(runs, d, ctx):
+    """The sparsity row and the paired slope-difference row of the feature GD runs in dimension d."""
     import theory
-    from paper_checks.api import Evaluation, Measurement
-    from paper_checks.fitting import bootstrap, fit_exponent
-    ms, extra = [], {}
-    feat = [r for r in runs if r["regime"] == "gd-feature"]
-    atom = [r for r in runs if r["check"] == "constant"]
+    from paper_checks.api import Measurement
+    from paper_checks.fitting import bootstrap, fit_exponent, loglog_slope, upper_range
+    feat = [r for r in runs if r["regime"] == "gd-feature" and r["d"] == d]
+    atom = [r for r in runs if r["regime"] == "gd-atomic" and r["d"] == d]
+    lam, conic = feat[0]["lam"], feat[0]["conic"]
     worst = max(r.result["n_atoms"] / r["n"] for r in feat)
     worst_gd = max(r.result["n_atoms_gd"] / r["n"] for r in feat)
     drop = [1.0 - r.result["objective"] / r.result["objective_gd"] for r in feat]
-    ms.append(Measurement(f"feature GD (xi=0, conic, L1 λ={LAM:g}) + exact output layer (refit_output): "
-                          f"max n_A / n over {len(feat)} runs", "≤ 1", worst,
-                          None, "n_A ≤ n for every run", all(r.result["n_atoms"] <= r["n"] for r in feat),
-                          note="mean n_A (final / GD before the refit / atomic λ=0) by n: " + ", ".join(
-                              f"{n}: {np.mean([r.result['n_atoms'] for r in feat if r['n'] == n]):.1f} / "
-                              f"{np.mean([r.result['n_atoms_gd'] for r in feat if r['n'] == n]):.1f} / "
-                              f"{np.mean([r.result['n_atoms'] for r in atom if r['n'] == n]):.1f}"
-                              for n in sorted({r['n'] for r in feat}))
-                          + f"; GD alone: max n_A / n = {worst_gd:.2f}; the refit lowered the objective by "
-                            f"{100 * np.median(drop):.2f}% (median), {100 * max(drop):.2f}% (max), relative duality "
-                            f"gap ≤ {max(r.result['refit_gap'] for r in feat):.1e}"))
-    ns, _, E = _curves.field(feat, "err", "gd-feature")
-    na, _, R = _curves.field(atom, "err", "feature")
-    fg = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng("gd"))
-    fa = fit_exponent(na, R, n_boot=ctx.n_boot, rng=ctx.rng("atomic"))
-    dbeta = fg.beta - fa.beta
-    dstd = math.hypot(fg.std, fa.std)  # independent data: the two bootstraps combine in quadrature
-    extra["feature"] = {"n": ns.tolist(), "err_gd": E.mean(0).tolist(), "err_atomic": R.mean(0).tolist(),
-                        "fit_gd": fg.as_dict(), "fit_atomic": fa.as_dict()}
-    ms.append(Measurement(f"β feature GD − β atomic (λ=0), constant target, d={D} (fit n ≥ {int(fg.n_min_fit)})",
-                          0.0, dbeta, dstd, f"|Δβ| ≤ {ctx.slope_tol}", abs(dbeta) <= ctx.slope_tol,
-                          note=f"β GD = {fg.beta:.2f} ± {fg.std:.2f}, β atomic = {fa.beta:.2f} ± {fa.std:.2f}, "
-                               f"theory β_feature = {theory.beta(D, math.inf, 'feature'):.2f}"))
+
+    def mean_at(rs, key, n):
+        return np.mean([r.result[key] for r in rs if r["n"] == n])
+    ns_all = sorted({r["n"] for r in feat})
+    rows = [Measurement(
+        f"feature GD, d={d} (xi=0, {'conic' if conic else 'proximal'}, L1 λ={lam:g}, H={feat[0]['H']}) + exact output "
+        f"layer (refit_output): max n_A / n over {len(feat)} runs", "≤ 1", worst, None, "n_A ≤ n for every run",
+        all(r.result["n_atoms"] <= r["n"] for r in feat),
+        note="mean n_A by n — refitted network / GD alone before the refit (activation patterns of the neurons with "
+             "|w| > 1e-6 max|w|; those neurons) / atomic λ=0: " + ", ".join(
+                 f"{n}: {mean_at(feat, 'n_atoms', n):.1f} / {mean_at(feat, 'n_atoms_gd', n):.1f} "
+                 f"({mean_at(feat, 'n_neurons_gd', n):.0f}) / {mean_at(atom, 'n_atoms', n):.1f}" for n in ns_all)
+             + f"; GD alone: max n_A / n = {worst_gd:.2f} (conic masses decay but never vanish, so GD alone is not "
+               f"sparse by this count); the refit lowered the objective by {100 * np.median(drop):.2f}% (median), "
+               f"{100 * max(drop):.2f}% (max), relative duality gap ≤ {max(r.result['refit_gap'] for r in feat):.1e}")]
+    ns, sg, E = _curves.field(feat, "err", "gd-feature")
+    na, sa, R = _curves.field(atom, "err", "gd-atomic")
+    common = [s for s in sg if s in sa]
+    if list(na) != list(ns) or len(common) < 2:
+        raise ValueError("gd-feature and gd-atomic runs must share their n values and >= 2 seeds")
+    P = np.stack([E[[sg.index(s) for s in common]], R[[sa.index(s) for s in common]]], -1)  # (seeds, n, 2)
+    mask = upper_range(ns)
+
+    def dslope(a):
+        return loglog_slope(ns[mask], a[:, mask, 1].mean(0))[0] - loglog_slope(ns[mask], a[:, mask, 0].mean(0))[0]
+    b = bootstrap(P, dslope, n_boot=ctx.n_boot, rng=ctx.rng("gd", d))
+    fg = fit_exponent(ns, P[..., 0], n_boot=ctx.n_boot, rng=ctx.rng("gd", d, "gd"))
+    fa = fit_exponent(ns, P[..., 1], n_boot=ctx.n_boot, rng=ctx.rng("gd", d, "atomic"))
+    ratio = P[..., 0].mean(0) / P[..., 1].mean(0)
+    rows.append(Measurement(
+        f"β feature GD − β atomic (λ=0, same training sets), constant target, d={d} (fit n ∈ "
+        f"[{int(fg.n_fit.min())}, {int(fg.n_fit.max())}], {len(common)} paired seeds)", 0.0, b.value, b.std,
+        f"|Δβ| ≤ {ctx.slope_tol}", abs(b.value) <= ctx.slope_tol,
+        note=f"β GD = {fg.beta:.2f} ± {fg.std:.2f}, β atomic = {fa.beta:.2f} ± {fa.std:.2f} (unpaired SDs; the "
+             f"difference is bootstrapped over paired seeds: GD and the atomic solution see the same training and test "
+             f"points), theory β_feature = {theory.beta(d, math.inf, 'feature'):.2f}; err_GD/err_atomic by n: "
+             + ", ".join(f"{int(n)}: {v:.2f}" for n, v in zip(ns, ratio))))
+    extra = {"n": ns.tolist(), "err_gd": P[..., 0].mean(0).tolist(), "err_atomic": P[..., 1].mean(0).tolist(),
+             "fit_gd": fg.as_dict(), "fit_atomic": fa.as_dict(), "dbeta": b.as_dict(),
+             "n_atoms": [mean_at(feat, "n_atoms", n) for n in ns_all],
+             "n_atoms_gd": [mean_at(feat, "n_atoms_gd", n) for n in ns_all],
+             "n_atoms_atomic": [mean_at(atom, "n_atoms", n) for n in ns_all]}
+    return rows, extra
+
+
+def evaluate(runs, ctx):
+    from paper_checks.api import Evaluation, Measurement
+    from paper_checks.fitting import bootstrap
+    ms, extra = [], {}
+    for d in sorted({r["d"] for r in runs if r["regime"] == "gd-feature"}):
+        try:
+            rows, extra[f"feature_d{d}"] = _feature_rows(runs, d, ctx)
+        except ValueError as exc:
+            ms.append(_curves.incomplete(f"feature GD, d={d}", 0.0, exc))
+            continue
+        ms += rows
     lazy = [r for r in runs if r["regime"] == "gd-lazy"]
     nl, _, EL = _curves.field(lazy, "err", "gd-lazy")
     _, _, RL = _curves.field(lazy, "err_ref", "gd-lazy")
@@ -163,16 +222,21 @@ def evaluate(runs, ctx):
 def plot(runs, ev, ctx):
     import theory
     from paper_checks.plotting import learning_curve, plt, save
-    fig, (a1, a2) = plt().subplots(1, 2, figsize=(10, 4))
-    feat = [r for r in runs if r["regime"] == "gd-feature"]
-    ns, _, E = _curves.field(feat, "err", "gd-feature")
-    na, _, R = _curves.field([r for r in runs if r["check"] == "constant"], "err", "feature")
-    # the table's fits
-    learning_curve(a1, ns, E, "feature GD", color="C3", fit=_curves.fit_of(ev, "feature", "fit_gd"),
-                   predicted=theory.beta(D, math.inf, "feature"))
-    learning_curve(a1, na, R, "atomic (λ=0)", color="k", marker="x", fit=_curves.fit_of(ev, "feature", "fit_atomic"))
-    a1.set_title(f"feature regime, constant target, d={D}")
-    a1.legend(fontsize=7)
+    dims = sorted({r["d"] for r in runs if r["regime"] == "gd-feature"})
+    fig, axes = plt().subplots(1, len(dims) + 1, figsize=(5 * (len(dims) + 1), 4))
+    for a1, d in zip(axes, dims):
+        try:
+            ns, _, E = _curves.field([r for r in runs if r["d"] == d], "err", "gd-feature")
+            na, _, R = _curves.field([r for r in runs if r["d"] == d], "err", "gd-atomic")
+        except ValueError:
+            continue
+        learning_curve(a1, ns, E, "feature GD", color="C3", fit=_curves.fit_of(ev, f"feature_d{d}", "fit_gd"),
+                       predicted=theory.beta(d, math.inf, "feature"))
+        learning_curve(a1, na, R, "atomic (λ=0)", color="k", marker="x",
+                       fit=_curves.fit_of(ev, f"feature_d{d}", "fit_atomic"))
+        a1.set_title(f"feature regime, constant target, d={d}")
+        a1.legend(fontsize=7)
+    a2 = axes[-1]
     lazy = [r for r in runs if r["regime"] == "gd-lazy"]
     nl, _, EL = _curves.field(lazy, "err", "gd-lazy")
     _, _, RL = _curves.field(lazy, "err_ref", "gd-lazy")
@@ -180,7 +244,7 @@ def plot(runs, ev, ctx):
     learning_curve(a2, nl, RL, "min_norm (NTK)", color="k", marker="x")
     a2.set_title(f"lazy regime, |t| teacher, d={D}")
     a2.legend(fontsize=7)
-    for a in (a1, a2):
+    for a in axes:
         a.set_xlabel("n")
         a.set_ylabel("test error")
     return [save(fig, ctx.figure_path("gd.png"))]

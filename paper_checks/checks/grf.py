@@ -43,9 +43,11 @@ GRID = {  # n values per regime (quick: the atomic solver's cost limits the feat
     # the fields are sampled exactly (Cholesky of the n_max + n_test covariance: ~4 s at 3500 points, 15 s at 5600);
     # atomic (ipm, tol 1e-4) at n = 256, d = 5: 4-7 s per solve (rough, smooth, teacher; was 90-220 s before the
     # pricing work of issue 3), at n = 512, d = 5: 50-85 s, too slow for quick mode; d = 3, n = 512 smooth: ~40 s
-    "quick": dict(ns={"lazy": (16, 32, 64, 128, 256, 512, 1024, 2048), "feature": (16, 32, 64, 128, 256)},
+    "quick": dict(ns={"lazy": (16, 32, 64, 128, 256, 512, 1024, 2048), "feature": (16, 32, 64, 128, 256),
+                      "ridge": (32, 64, 128, 256, 512, 1024, 2048)},  # lam = 10 n kappa_0, for the ansatz check
                   seeds=3, n_test=1500, feature_cap={}),
-    "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL}, seeds=10, n_test=4000, feature_cap={}),
+    "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL, "ridge": NS_FULL[1:]}, seeds=10, n_test=4000,
+                 feature_cap={}),
 }
 
 
@@ -56,6 +58,8 @@ def ns_of(mode, regime, d):
     cap = g["feature_cap"].get(d, math.inf) if regime == "feature" else math.inf
     return tuple(n for n in g["ns"][regime] if n <= cap)
 REGIMES = ("lazy", "feature")
+#: The regimes run: ``ridge`` (kernel ridge regression, lam = 10 n kappa_0) is evaluated by the ansatz check only.
+RUN_REGIMES = REGIMES + ("ridge",)
 
 
 def targets(d):
@@ -71,7 +75,7 @@ def runs(mode):
     out = []
     for d in DIMS:
         for _, tp in targets(d):
-            for r in REGIMES:
+            for r in RUN_REGIMES:
                 for n in ns_of(mode, r, d):
                     for s in range(g["seeds"]):
                         out.append({"d": d, "n": n, "seed": s, "regime": r, **tp, "n_max": n_max,
