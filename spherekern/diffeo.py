@@ -258,17 +258,23 @@ def _deform_kernel(images, coef, sx, sy, out):
     for row in nb.prange(n * h):
         b = row // h
         y = row - b * h
+        # contract the y modes once per row: u(s, t_y) = sum_i ax[i] sin(i pi s)
+        ax = np.empty(k)
+        ay = np.empty(k)
+        for i in range(k):
+            sx_ = 0.0
+            sy_ = 0.0
+            for j in range(k):
+                sx_ += coef[b, 0, i, j] * sy[y, j]
+                sy_ += coef[b, 1, i, j] * sy[y, j]
+            ax[i] = sx_
+            ay[i] = sy_
         for x in range(w):
             dx = 0.0
             dy = 0.0
             for i in range(k):
-                ax = 0.0
-                ay = 0.0
-                for j in range(k):
-                    ax += coef[b, 0, i, j] * sy[y, j]
-                    ay += coef[b, 1, i, j] * sy[y, j]
-                dx += ax * sx[x, i]
-                dy += ay * sx[x, i]
+                dx += ax[i] * sx[x, i]
+                dy += ay[i] * sx[x, i]
             px = x - w * dx
             py = y - h * dy
             px = min(max(px, 0.0), w - 1.0)
