@@ -240,15 +240,15 @@ class _CUDABackend:
         self.dr = cu.device_array(self.n, dtype=np.float64)
         self.velocity_zero = True
         self.f0 = None
-        if net.xi:
+        if net.f0_coef:
             _launch_forward(cu, self.k_fwd, cu.to_device(np.ascontiguousarray(net.directions0.T)),
-                            cu.to_device(np.ascontiguousarray(net.weights0)), self.dX, net.xi * net.alpha, self.df,
+                            cu.to_device(np.ascontiguousarray(net.weights0)), self.dX, net.f0_coef * net.scale, self.df,
                             H, self.n)
             cu.synchronize()
             self.f0 = self.df.copy_to_host()
 
     def forward(self):
-        _launch_forward(self.cu, self.k_fwd, self.dthetaT, self.dw, self.dX, self.net.alpha, self.df, self.H, self.n)
+        _launch_forward(self.cu, self.k_fwd, self.dthetaT, self.dw, self.dX, self.net.scale, self.df, self.H, self.n)
         f = self.df.copy_to_host()
         if self.f0 is not None:
             f -= self.f0
@@ -257,7 +257,7 @@ class _CUDABackend:
     def backward(self, r):
         self.dr.copy_to_device(np.ascontiguousarray(r, dtype=np.float64))
         tpb = _tpb()
-        self.k_bwd[_grid_1d(self.H, tpb), tpb](self.dthetaT, self.dw, self.dX, self.dr, float(self.net.alpha),
+        self.k_bwd[_grid_1d(self.H, tpb), tpb](self.dthetaT, self.dw, self.dX, self.dr, float(self.net.scale),
                                                 self.dgT, self.dgw)
 
     def gradients(self):

@@ -149,7 +149,7 @@ def test_predict_at_init_is_zero_for_xi_positive():
         net = TwoLayerNet(3, 100, xi=xi, seed=13)
         f = net.predict(X)
         # f = (1 - xi) * alpha sum w0 relu(theta0 . x): zero exactly for xi = 1
-        ref = (1 - xi) * net.alpha * np.maximum(X @ net.directions0.T, 0) @ net.weights0
+        ref = (1 - xi) * net.scale * np.maximum(X @ net.directions0.T, 0) @ net.weights0
         np.testing.assert_allclose(f, ref, rtol=0, atol=1e-13)
 
 
@@ -413,7 +413,7 @@ def test_refit_output_vs_fista_on_the_same_features(xi, degenerate):
         for c in range(5):
             net.directions[12 * c:12 * (c + 1)] = base + 1e-4 * c * np.roll(base, 1, axis=1)
         net.directions /= np.linalg.norm(net.directions, axis=1, keepdims=True)
-    a = net.alpha
+    a = net.scale
     y_eff = y + xi * a * np.maximum(X @ net.directions0.T, 0) @ net.weights0     # the frozen xi-term
     A = np.maximum(X @ net.directions.T, 0)
     # u = alpha w: penalty lam |w| / H = lam / (H alpha) |u|

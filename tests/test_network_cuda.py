@@ -43,7 +43,7 @@ def test_passes_match_cpu_and_naive(d, small_blocks):
     net.directions[:] += 0.2 * rng.standard_normal((H, d))
     f_cpu = net.predict(X)
     f_gpu = net.predict(X, device="cuda")
-    a = net.alpha
+    a = net.scale
     f_naive = a * (np.maximum(X @ net.directions.T, 0) @ net.weights
                    - 0.5 * np.maximum(X @ net.directions0.T, 0) @ net.weights0)
     np.testing.assert_allclose(f_gpu, f_naive, rtol=0, atol=1e-13)
