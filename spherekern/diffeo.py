@@ -48,10 +48,14 @@ integral of r dr dtheta / r^2), which gives the paper's formula T = 4 delta^2 / 
 sqrt(2 S_3 / (pi ln 3)) (n-1)/n = 0.843 (n-1)/n pixels (0.81 for n = 28, 0.74 for n = 8), not 1. Both are
 tested against displacements measured on sampled fields (tests/test_diffeo.py).
 
-The natural range (``temperature_range``) is the paper's, in its asymptotic form: T_min = 1/(pi n^2 ln c) is the
-paper's formula at delta = 1/2 pixel (smaller diffeomorphisms barely move a pixel), and
-T_max = 4/(pi^3 c^2 ln c), the scale above which the paper finds the fields no longer invertible (the
-displacement gradient reaches order one); it needs c >= 2 (ln c > 0).
+The natural range (``temperature_range``) is the paper's, in its asymptotic form, taken from the issue's protocol
+(not re-derived here): T_min = 1/(pi n^2 ln c) is the paper's formula at delta = 1/2 pixel (smaller
+diffeomorphisms barely move a pixel), and T_max = 4/(pi^3 c^2 ln c), where the deformation stops being small
+(the fields approach non-invertibility). What T_max means here, derived: the displacement gradient (pixel
+units, continuum) has E mean |grad tau|_F^2 = T pi^2 N_c / 2, N_c the number of modes in the disc (each mode
+contributes (i^2 + j^2) pi^2 / 4 times its variance T/(i^2 + j^2), per field and per derivative pair); with
+N_c ~ pi c^2 / 4 this is 1/(2 ln c) at T_max, and 0.386 for c = 3 (N_3 = 6): order one. Tested against finite
+differences of sampled fields. The range needs c >= 2 (ln c > 0).
 """
 from __future__ import annotations
 

@@ -226,3 +226,18 @@ def test_bad_input():
         diffeo.relative_stability(lambda z: z[:, 0, 0, 0], np.random.rand(4, 1, 5, 5), 0.0)
     with pytest.raises(ValueError, match="at least 2"):
         diffeo.relative_stability(lambda z: z[:, 0, 0, 0], np.random.rand(1, 1, 5, 5), 0.1)
+
+
+def test_gradient_at_T_max():
+    # E mean |grad tau|_F^2 = T pi^2 N_c / 2 (module docstring), against finite differences on a fine grid
+    n, cut = 81, 3
+    n_modes = sum(1 for i in range(1, 5) for j in range(1, 5) if math.sqrt(i * i + j * j) < cut + 0.5)
+    assert n_modes == 6
+    T = diffeo.temperature_range(n, cut)[1]
+    dx, dy = diffeo.displacement_field(diffeo.sample_coefficients(300, T, cut, rng=12), (n, n))
+    g2 = sum(np.gradient(f, axis=a)[:, 1:-1, 1:-1] ** 2 for f in (dx, dy) for a in (1, 2))
+    per = g2.mean(axis=(1, 2))
+    # pixel derivative = (n / (n - 1)) x unit-square derivative of the unit field
+    expect = T * math.pi ** 2 * n_modes / 2 * (n / (n - 1)) ** 2
+    assert abs(per.mean() - expect) < 4 * per.std(ddof=1) / math.sqrt(per.size) + 0.01 * expect
+    assert T * math.pi ** 2 * n_modes / 2 == pytest.approx(0.386, abs=2e-3)   # the docstring's c = 3 value
