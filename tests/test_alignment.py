@@ -3,8 +3,11 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
 
+import importlib
+
 from spherekern import alignment as al
-from spherekern.solvers import atomic as _atomic
+
+_atomic = importlib.import_module("spherekern.solvers.atomic")  # the module, not the function of that name
 
 needs_cd = pytest.mark.skipif(not hasattr(_atomic, "critical_directions"),
                               reason="spherekern.solvers.atomic.critical_directions not committed yet")
@@ -152,7 +155,7 @@ def test_extremal_vectors_against_brute_force():
 @needs_cd
 def test_extremal_vectors_population_limit_linear_teacher():
     from theory.alignment import population_extremal_vectors
-    X, y, beta = _data(4000, 2, seed=9, sigma=0.5)
+    X, y, beta = _data(500, 2, seed=9, sigma=0.5)  # measured: 0.010 / 0.023 rad, |G| within 7%
     ev = al.extremal_vectors(X, y)
     V, kinds, g = population_extremal_vectors(beta)
     for v, kind, gv in zip(V, kinds, g):

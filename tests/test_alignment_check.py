@@ -1,0 +1,63 @@
+"""The alignment check: its threshold rule on built tables, a baseline task against scikit-learn, a tiny grid."""
+import importlib
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression
+
+from paper_checks.api import Context, Run
+from paper_checks.checks import alignment as chk
+
+needs_cd = pytest.mark.skipif(not hasattr(importlib.import_module("spherekern.solvers.atomic"), "critical_directions"),
+                              reason="spherekern.solvers.atomic.critical_directions not committed yet")
+
+
+def test_threshold_rule_on_built_tables():
+    s = 0.5
+    ns = [8, 12, 16, 32, 64]
+    ols = {n: np.full(2, s ** 2 / 2 * (n - chk.D - 1) / n) for n in ns}
+    # interpolates at 8 and 12, dips below half the OLS train loss at 16, near noise from 32 on
+    tr = {8: np.zeros(2), 12: np.full(2, 1e-4), 16: 0.3 * ols[16], 32: 0.9 * ols[32], 64: ols[64]}
+    assert chk.threshold(tr, ols, s) == (32, [8, 12])
+    tr[64] = 0.1 * ols[64]
+    assert chk.threshold(tr, ols, s)[0] is None
+
+
+@pytest.mark.slow  # one atomic solve in R^6: 5 s idle, 140 s under this session's load
+def test_baseline_task_ols_against_sklearn():
+    p = dict(d=chk.D, n=12, sigma=0.5, seed=0, steps=0, regime="baselines", m=0, lam=0.0, check="alignment",
+             base_seed=0)
+    res = chk.compute(p)
+    X, y, Xt, ft = chk.data(p)
+    ref = LinearRegression().fit(X, y)
+    assert res["ols_train"] == pytest.approx(np.mean((ref.predict(X) - y) ** 2) / 2, rel=1e-9)
+    assert res["ols_test"] == pytest.approx(np.mean((ref.predict(Xt) - ft) ** 2), rel=1e-9)
+    assert res["l1_converged"] and np.isfinite(res["l1_test"]) and np.isfinite(res["ntk_test"])
+    # common random numbers: another regime of the same (d, n, sigma, seed) sees the same data
+    X2, *_ = chk.data(dict(p, regime="small", m=chk.M_SMALL, lam=chk.LAM_SMALL))
+    np.testing.assert_array_equal(X, X2)
+
+
+def test_runs_and_costs():
+    q, f = chk.runs("quick"), chk.runs("full")
+    assert len(q) < len(f)
+    assert {p["regime"] for p in q} == {"baselines", "small", "large", "circle", "population"}
+    assert all(chk.cost(p) > 0 for p in q)
+
+
+@pytest.mark.slow
+@needs_cd
+def test_tiny_grid_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.setitem(chk.GRID, "quick", dict(ns=(12, 32), sigmas=(0.5,), seeds=2, steps=400, big_m_n=(32,)))
+    runs = []
+    for p in chk.runs("quick"):
+        if p["regime"] == "population":
+            p = dict(p, n=400)
+        p = dict(p, check="alignment", base_seed=0)
+        runs.append(Run(p, chk.compute(p)))
+    ev = chk.evaluate(runs, Context("quick", 0, tmp_path))
+    labels = [m.label for m in ev.measurements]
+    assert any(lab.startswith("(a)") for lab in labels) and any(lab.startswith("(b)") for lab in labels)
+    assert all(np.isfinite(r.result.get("train", 0.0)) for r in runs)
+    files = chk.plot(runs, ev, Context("quick", 0, tmp_path))
+    assert all(f.exists() for f in files) and len(files) == 2
