@@ -1,0 +1,163 @@
+"""Tests of the branch-and-bound proof prove_bound (spherekern/solvers/atomic/proof.py).
+
+References (none shares code with the module):
+* d = 2: an exact sweep of the circle written here — between consecutive breakpoints (the angles where
+  theta . x_j = 0) eta is a trigonometric polynomial in closed form (power 1: |v| cos(t - a_v); power 2:
+  C + R cos(2 t - b)), so its max and min on each arc are the arc's interior critical point or its ends;
+* d = 3: dense sampling of 10^5 (and 2 10^5) random directions with numpy (a lower bound of the maximum);
+* a certified ``atomic(X, y)`` solution: its own certificate (the best local maximum of |eta| its pricing found)
+  is a lower value the proof must reach, and the proof must succeed.
+"""
+import importlib.util
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+
+def _load():
+    try:
+        from spherekern.solvers.atomic import proof
+        return proof
+    except ImportError:  # before the package split of spherekern.solvers.atomic
+        path = pathlib.Path(__file__).resolve().parents[1] / "spherekern" / "solvers" / "atomic" / "proof.py"
+        spec = importlib.util.spec_from_file_location("spherekern.solvers.atomic.proof", path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = mod
+        spec.loader.exec_module(mod)
+        return mod
+
+
+proof = _load()
+prove_bound = proof.prove_bound
+
+
+def _unit(rng, n, d):
+    Z = rng.standard_normal((n, d))
+    return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+
+
+def _sampled_max(X, p, power, m, rng):
+    Z = _unit(rng, m, X.shape[1])
+    return float(np.abs(np.maximum(Z @ X.T, 0.0) ** power @ p).max())
+
+
+def _exact_max_d2(X, p, power):
+    """max over the circle of |eta| by the closed form on every arc between breakpoints (power 1 or 2)."""
+    alpha = np.arctan2(X[:, 1], X[:, 0])
+    bps = np.sort(np.mod(np.concatenate([alpha + np.pi / 2, alpha - np.pi / 2]), 2 * np.pi))
+    bps = np.append(bps, bps[0] + 2 * np.pi)
+    best = 0.0
+    for t1, t2 in zip(bps[:-1], bps[1:]):
+        if t2 - t1 <= 0:
+            continue
+        tm = 0.5 * (t1 + t2)
+        act = np.cos(tm - alpha) > 0
+        if power == 1:
+            # eta = v . (cos t, sin t) = R cos(t - b)
+            vx, vy = (p[act] * np.cos(alpha[act])).sum(), (p[act] * np.sin(alpha[act])).sum()
+            R, b, C, k = np.hypot(vx, vy), np.arctan2(vy, vx), 0.0, 1
+        else:
+            # cos^2(t - a) = (1 + cos(2t - 2a)) / 2: eta = C + R cos(2t - b)
+            cx, cy = (p[act] * np.cos(2 * alpha[act])).sum() / 2, (p[act] * np.sin(2 * alpha[act])).sum() / 2
+            R, b, C, k = np.hypot(cx, cy), np.arctan2(cy, cx), p[act].sum() / 2, 2
+        cands = [t1, t2]
+        for m in range(int(np.floor((k * t1 - b) / np.pi)), int(np.ceil((k * t2 - b) / np.pi)) + 1):
+            t = (b + m * np.pi) / k  # critical points of cos(k t - b)
+            if t1 <= t <= t2:
+                cands.append(t)
+        vals = C + R * np.cos(k * np.array(cands) - b)
+        best = max(best, float(np.abs(vals).max()))
+    return best
+
+
+@pytest.mark.parametrize("power", [1, 2])
+@pytest.mark.parametrize("scale", [0.9, 1.05])
+def test_d2_exact_sweep(power, scale):
+    rng = np.random.default_rng(3)
+    X = _unit(rng, 40, 2)
+    p = rng.standard_normal(40)
+    p *= scale / _exact_max_d2(X, p, power)
+    r = prove_bound(X, p, power, tol=1e-7)
+    assert r.complete
+    assert r.bound >= scale - 1e-12  # sound
+    if scale < 1:
+        assert r.proved and r.bound <= 1 + 1e-7
+    else:
+        assert not r.proved
+        assert r.bound <= scale * (1 + 2e-7)  # tight: within tol of the exact maximum
+        assert scale * (1 - 1e-6) <= r.best <= scale * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("power", [1, 1.5])
+def test_d3_dense_sampling(power):
+    rng = np.random.default_rng(5)
+    X = _unit(rng, 60, 3)
+    p = rng.standard_normal(60)
+    s = _sampled_max(X, p, power, 100_000, rng)
+    p *= 1.05 / s
+    r = prove_bound(X, p, power, tol=1e-7)
+    ref = _sampled_max(X, p, power, 100_000, np.random.default_rng(6))
+    assert r.complete and not r.proved
+    assert r.bound >= max(ref, 1.05)
+    assert r.bound <= 1.05 * (1 + 1e-2)  # 1e5 samples of S^2 are ~0.01 rad apart
+    assert r.best <= r.bound and abs(np.linalg.norm(r.best_theta) - 1) < 1e-12
+
+
+def test_refuses_max_above_one():
+    rng = np.random.default_rng(7)
+    X = _unit(rng, 50, 3)
+    p = rng.standard_normal(50)
+    p *= 1.01 / _sampled_max(X, p, 1, 100_000, rng)  # max |eta| >= 1.01
+    r = prove_bound(X, p, tol=1e-7)
+    assert not r.proved
+    assert r.bound >= 1.01
+
+
+def test_proves_certified_atomic_solution():
+    from spherekern.solvers import atomic
+
+    rng = np.random.default_rng(0)
+    X = _unit(rng, 32, 3)
+    T = _unit(rng, 200, 3)
+    y = np.abs(X @ T.T) @ rng.choice([-1.0, 1.0], 200) / np.sqrt(200)
+    sol = atomic(X, y)
+    assert sol.converged
+    r = prove_bound(sol._X, sol.dual, sol.power, tol=1e-6)
+    assert r.proved and r.complete
+    assert r.bound >= sol.certificate - 1e-12
+    assert r.bound >= _sampled_max(X, sol.dual, 1, 100_000, rng)
+
+
+def test_zero_p_and_limits():
+    rng = np.random.default_rng(1)
+    X = _unit(rng, 10, 3)
+    r = prove_bound(X, np.zeros(10))
+    assert r.proved and r.bound == 0.0
+    p = rng.standard_normal(10)
+    p *= 1.02 / _sampled_max(X, p, 1, 50_000, rng)
+    r = prove_bound(X, p, max_caps=100)
+    assert not r.complete and r.n_caps <= 100 and r.bound >= 1.02
+
+
+def test_bad_input():
+    rng = np.random.default_rng(2)
+    X = _unit(rng, 8, 3)
+    p = np.ones(8) / 8
+    with pytest.raises(ValueError, match="p must have one entry"):
+        prove_bound(X, np.ones(7))
+    with pytest.raises(ValueError, match="power"):
+        prove_bound(X, p, 0.5)
+    with pytest.raises(ValueError, match="tol"):
+        prove_bound(X, p, tol=0.0)
+    with pytest.raises(ValueError, match="below what float64 can certify"):
+        prove_bound(X, p * 1e6, tol=1e-10)
+    with pytest.raises(ValueError, match="unit sphere"):
+        prove_bound(2 * X, p)
+    with pytest.raises(ValueError, match="p contains NaN"):
+        prove_bound(X, np.full(8, np.nan))
+    with pytest.raises(TypeError, match="max_caps"):
+        prove_bound(X, p, max_caps=1.5)
+    with pytest.raises(ValueError, match="time_limit"):
+        prove_bound(X, p, time_limit=-1.0)
