@@ -12,6 +12,24 @@ from ._kernels import _BLOCK, _TASKS_PER_THREAD, _backward_kernel, _forward_kern
 _PAR_MIN_PAIRS = 1 << 19
 
 
+#: bytes of the backward kernel's per-task block buffers (theta^T and gradient, 2 (d + 1) B doubles)
+#: kept below this (2 MiB: B = 128 up to d = 1023; measured at d = 784 under load, B = 64..128 equal, 16 slower), by halving the block B from _BLOCK (at least 8 neurons)
+_BLOCK_BYTES = 1 << 21
+
+
+#: points per tile in the backward kernel (the block's rows are swept once per tile)
+_TILE = 16
+
+
+def _block_size(d):
+    """Neurons per backward block: _BLOCK for small d (d = 5: 128), fewer when the block's buffers
+    grow past 2 MiB (d = 3072: 32); the tiles of points keep the sweeps cache-friendly."""
+    B = _BLOCK
+    while B > 8 and 2 * (d + 1) * B * 8 > _BLOCK_BYTES:
+        B //= 2
+    return B
+
+
 def _n_tasks(H):
     return max(1, min(H, _TASKS_PER_THREAD * nb.get_num_threads()))
 
@@ -67,11 +85,12 @@ class _CPUBackend:
         T = _n_tasks(H)
         self.part = np.empty((T, n))
         self.zbuf = np.empty((T, n))
-        Tb = max(1, min(_TASKS_PER_THREAD * nb.get_num_threads(), (H + _BLOCK - 1) // _BLOCK))
-        self.tT = np.empty((Tb, d + 1, _BLOCK))
-        self.gT = np.empty((Tb, d + 1, _BLOCK))
-        self.zb = np.empty((Tb, _BLOCK))
-        self.gwb = np.empty((Tb, _BLOCK))
+        B = _block_size(d)
+        Tb = max(1, min(_TASKS_PER_THREAD * nb.get_num_threads(), (H + B - 1) // B))
+        self.tT = np.empty((Tb, d + 1, B))
+        self.gT = np.empty((Tb, d + 1, B))
+        self.zb = np.empty((Tb, _TILE, B))
+        self.gwb = np.empty((Tb, B))
         self.f = np.empty(n)
         self.g_theta = np.empty((H, d))
         self.g_w = np.empty(H)

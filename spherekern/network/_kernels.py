@@ -93,12 +93,15 @@ def _backward_kernel(theta, b, w, X, r, scale, act, cact, bact, tT, gT, zb, gwb,
     g_w[h] = scale sum_j r_j phi(z_hj),  g_theta[h] = scale w_h sum_j r_j phi'(z_hj) x_j,
     g_b[h] = scale w_h sum_j r_j phi'(z_hj)  (only when b has length H),  z_hj = theta_h . x_j + b_h.
 
-    ``gT[c]`` has d + 1 rows: row d accumulates the bias gradient.
+    ``gT[c]`` has d + 1 rows: row d accumulates the bias gradient.  Points are taken in tiles of
+    P = zb.shape[1]: the block's theta^T and gradient rows are swept once per tile, not per point
+    (the same sums in the same order as point by point).
     """
     H, d = theta.shape
     n = X.shape[0]
     T = tT.shape[0]
     B = tT.shape[2]
+    P = zb.shape[1]
     hasb = b.shape[0] > 0
     nblk = (H + B - 1) // B
     for c in nb.prange(T):
@@ -117,35 +120,37 @@ def _backward_kernel(theta, b, w, X, r, scale, act, cact, bact, tT, gT, zb, gwb,
                 for bb in range(m):
                     t[k, bb] = theta[h0 + bb, k]
                     g[k, bb] = 0.0
-            for j in range(n):
-                rj = r[j]
-                if rj == 0.0:
-                    continue
-                x0 = X[j, 0]
-                for bb in range(m):
-                    z[bb] = t[d, bb] + t[0, bb] * x0
-                for k in range(1, d):
-                    xk = X[j, k]
+            for j0 in range(0, n, P):
+                pp = min(P, n - j0)
+                for p in range(pp):
                     for bb in range(m):
-                        z[bb] += t[k, bb] * xk
-                if act == 0:
-                    for bb in range(m):
-                        zz = z[bb]
-                        s = rj if zz > 0.0 else 0.0
-                        gw[bb] += s * zz
-                        z[bb] = s
-                else:
-                    for bb in range(m):
-                        zz = z[bb]
-                        gw[bb] += rj * _phi(zz, act, cact, bact)
-                        z[bb] = rj * _dphi(zz, act, cact, bact)
+                        z[p, bb] = t[d, bb]
                 for k in range(d):
-                    xk = X[j, k]
-                    for bb in range(m):
-                        g[k, bb] += z[bb] * xk
-                if hasb:
-                    for bb in range(m):
-                        g[d, bb] += z[bb]
+                    for p in range(pp):
+                        xk = X[j0 + p, k]
+                        for bb in range(m):
+                            z[p, bb] += t[k, bb] * xk
+                for p in range(pp):
+                    rj = r[j0 + p]
+                    if act == 0:
+                        for bb in range(m):
+                            zz = z[p, bb]
+                            s = rj if zz > 0.0 else 0.0
+                            gw[bb] += s * zz
+                            z[p, bb] = s
+                    else:
+                        for bb in range(m):
+                            zz = z[p, bb]
+                            gw[bb] += rj * _phi(zz, act, cact, bact)
+                            z[p, bb] = rj * _dphi(zz, act, cact, bact)
+                    if hasb:
+                        for bb in range(m):
+                            g[d, bb] += z[p, bb]
+                for k in range(d):
+                    for p in range(pp):
+                        xk = X[j0 + p, k]
+                        for bb in range(m):
+                            g[k, bb] += z[p, bb] * xk
             for bb in range(m):
                 h = h0 + bb
                 g_w[h] = scale * gw[bb]
@@ -161,7 +166,8 @@ def _floor_kernel(theta, XT, X, part, zbuf, tT, zb, out):
     """The floor of one forward + backward: the same loops computing only theta_h . x_j.
 
     Pass 1 (forward layout) sums the dot products per point into part/out; pass 2 (backward
-    layout) recomputes them per block of neurons and sums them per neuron into tT's spare row.
+    layout, the same tiles of P = zb.shape[1] points) recomputes them per block of neurons and sums
+    them per neuron into tT's spare row.
     """
     H, d = theta.shape
     n = XT.shape[1]
@@ -187,6 +193,7 @@ def _floor_kernel(theta, XT, X, part, zbuf, tT, zb, out):
             s += part[c, j]
         out[j] = s
     B = tT.shape[2]
+    P = zb.shape[1]
     nblk = (H + B - 1) // B
     for c in nb.prange(T):
         t = tT[c]
@@ -199,16 +206,19 @@ def _floor_kernel(theta, XT, X, part, zbuf, tT, zb, out):
                     t[k, bb] = theta[h0 + bb, k]
             for bb in range(m):
                 t[d, bb] = 0.0
-            for j in range(n):
-                x0 = X[j, 0]
-                for bb in range(m):
-                    z[bb] = t[0, bb] * x0
-                for k in range(1, d):
-                    xk = X[j, k]
+            for j0 in range(0, n, P):
+                pp = min(P, n - j0)
+                for p in range(pp):
                     for bb in range(m):
-                        z[bb] += t[k, bb] * xk
-                for bb in range(m):
-                    t[d, bb] += z[bb]
+                        z[p, bb] = 0.0
+                for k in range(d):
+                    for p in range(pp):
+                        xk = X[j0 + p, k]
+                        for bb in range(m):
+                            z[p, bb] += t[k, bb] * xk
+                for p in range(pp):
+                    for bb in range(m):
+                        t[d, bb] += z[p, bb]
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _update_kernel(theta, w, theta_p, w_p, g_theta, g_w, b, b_p, g_b, lr, pen, mode, beta):
     """One heavy-ball step from x = (theta, w) with previous iterate x_p = (theta_p, w_p); then
