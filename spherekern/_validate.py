@@ -13,12 +13,23 @@ import numpy as np
 from .config import SPHERE_TOL, T_TOL
 
 
+#: largest ambient dimension accepted: compiled code indexes in int64 and forms d-dependent sums such as
+#: 2k + d - 2 in it, and lgamma(d / 2) stays far from overflow (``gegenbauer.table(t, 5, 2**63)`` raised a
+#: numba OverflowError, ``sphere.area(10**400)`` a math OverflowError).
+MAX_D = 2**31 - 1
+#: largest degree (kmax, k) accepted anywhere, for the same int64 reasons; the functions that allocate or
+#: loop in kmax add their own, tighter, size guards that state the estimate.
+MAX_K = 2**31 - 1
+
+
 def check_d(d, name: str = "d") -> int:
-    """Ambient dimension of S^{d-1}: an integer >= 2."""
+    """Ambient dimension of S^{d-1}: an integer, 2 <= d <= MAX_D."""
     if isinstance(d, bool) or not isinstance(d, numbers.Integral):
         raise TypeError(f"{name} must be an integer >= 2 (the ambient dimension of S^(d-1)), got {d!r}")
     if d < 2:
         raise ValueError(f"{name} must be >= 2 (the ambient dimension of S^(d-1)), got {d}")
+    if d > MAX_D:
+        raise ValueError(f"{name} must be <= {MAX_D} (int64 arithmetic in the compiled code), got {d}")
     return int(d)
 
 
@@ -32,8 +43,27 @@ def check_int(value, name: str, minimum: int = 0) -> int:
 
 
 def check_kmax(kmax, name: str = "kmax") -> int:
-    """Largest degree: an integer >= 0."""
-    return check_int(kmax, name, 0)
+    """Largest degree: an integer, 0 <= kmax <= MAX_K."""
+    k = check_int(kmax, name, 0)
+    if k > MAX_K:
+        raise ValueError(f"{name} must be <= {MAX_K} (int64 arithmetic in the compiled code), got {k}")
+    return k
+
+
+def check_no_overlap(out, name: str = "out", **inputs) -> None:
+    """``out`` must not share memory with any of ``inputs`` (name=array): the compiled kernels read the inputs
+    while they write ``out``, so an overlap returns wrong values silently (np.shares_memory, exact up to a
+    work bound beyond which an overlap is assumed)."""
+    for iname, arr in inputs.items():
+        if not isinstance(arr, np.ndarray):
+            continue
+        try:
+            hit = np.shares_memory(out, arr, max_work=10**6)
+        except np.exceptions.TooHardError:
+            hit = True
+        if hit:
+            raise ValueError(f"{name} must not share memory with {iname} (it would be overwritten while being "
+                             f"read); pass a separate array")
 
 
 def check_real(value, name: str, *, minimum=None, strict: bool = False, allow_inf: bool = False) -> float:
@@ -125,6 +155,8 @@ def check_out(out, shape, dtype, name: str = "out") -> np.ndarray:
 
 def as_rng(rng) -> np.random.Generator:
     """An int seed, None, or a numpy Generator -> a Generator."""
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng < 0:
+        raise ValueError(f"rng must be None, a non-negative int seed or a numpy.random.Generator, got {rng}")
     if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)) and not isinstance(rng, bool):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):

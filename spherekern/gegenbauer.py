@@ -196,6 +196,7 @@ def table(t, kmax, d, out=None, device="cpu") -> np.ndarray:
     t = np.asarray(t)
     if t.ndim != 1:
         raise ValueError(f"t must be 1-D, got shape {t.shape} (use t.ravel() and reshape the result)")
+    t0 = t
     t = as_t(t)
     shape = (kmax + 1, t.shape[0])
     if device == "cuda" and _cuda.is_device_array(out):
@@ -204,6 +205,8 @@ def table(t, kmax, d, out=None, device="cpu") -> np.ndarray:
         out = np.empty(shape)
     else:
         check_out(out, shape, np.float64)
+        from ._validate import check_no_overlap
+        check_no_overlap(out, "out", t=t0)
     if device == "cuda":
         _cuda.require_cuda()
         from . import gegenbauer_cuda
@@ -252,6 +255,10 @@ def _offdiag(m, d):
     return np.sqrt(a2)
 
 
+#: largest m of :func:`quadrature` (m^2 = 1e10 recurrence steps, seconds)
+MAX_QUADRATURE_NODES = 10**5
+
+
 def quadrature(m, d):
     r"""Gauss rule for the law of ``t = x.y`` on S^{d-1}: nodes t_i and weights w_i, i = 1..m.
 
@@ -271,6 +278,9 @@ def quadrature(m, d):
     """
     m = check_int(m, "m", 1)
     d = check_d(d)
+    if m > MAX_QUADRATURE_NODES:
+        raise ValueError(f"m must be <= {MAX_QUADRATURE_NODES}: the Christoffel weights cost ~m^2 = {float(m) ** 2:.2g} "
+                         f"recurrence steps (and the rule is validated up to m = 10^4), got m = {m}")
     if d == 2:
         i = np.arange(m, 0, -1, dtype=np.float64)
         return np.cos((2 * i - 1) * np.pi / (2 * m)), np.full(m, 1.0 / m)

@@ -91,6 +91,12 @@ _ZERO_RTOL = 1e-12
 # ----------------------------------------------------------------------------------------------
 # numba kernels
 # ----------------------------------------------------------------------------------------------
+#: most entries real_basis allocates by itself (8 bytes each: 2 GiB)
+_MAX_BASIS_ENTRIES = 2**28
+#: most steps of the degree loop in ansatz_kc
+_MAX_KC_STEPS = 10**7
+
+
 def _acoef(kmax: int, d: int) -> np.ndarray:
     """a[mu2, n] = a_n^{(mu)} with mu2 = 2 mu, for mu2 = 0..2 kmax + d - 1 and n = 0..kmax + 1
     (entries that are never used, n = 0 or mu2 = 0, are set to 1)."""
@@ -309,15 +315,20 @@ def real_basis(X, k, out=None) -> np.ndarray:
     --------
     >>> Y = real_basis(np.array([[0.0, 0.0, 1.0]]), 1)   # d = 3: [sqrt3 z, sqrt3 x, sqrt3 y]
     """
+    X0 = X
     X = as_points(X, "X")
     k = check_int(k, "k", 0)
     n, d = X.shape
     N = int(harmonic_dim(k, d))
     if out is None:
+        if n * N > _MAX_BASIS_ENTRIES:
+            raise ValueError(f"real_basis(X, k={k}): the output would have n N(k, d) = {n} * {N} = {n * N:.3g} "
+                             f"entries ({8 * n * N / 2**30:.3g} GiB), more than {_MAX_BASIS_ENTRIES:.0e}")
         out = np.empty((n, N))
     else:
-        from ._validate import check_out
+        from ._validate import check_no_overlap, check_out
         out = check_out(out, (n, N), np.float64)
+        check_no_overlap(out, "out", X=X0)
     if n == 0:
         return out
     _basis_kernel(X, k, _acoef(k, d), out)
@@ -682,9 +693,16 @@ class KcEstimate(NamedTuple):
 
 def ansatz_kc(n, d) -> int:
     r"""The spectral-bias ansatz's crossover degree for n training points: the smallest integer k_c
-    with ``sum_{k < k_c} N(k, d) >= n`` (the number of modes of degree < k_c reaches n)."""
+    with ``sum_{k < k_c} N(k, d) >= n`` (the number of modes of degree < k_c reaches n).
+
+    The loop runs k_c steps; k_c ~ n / 2 for d = 2 (the worst case, N(k, 2) = 2), so n is limited to
+    ``2 * _MAX_KC_STEPS`` there; in general the steps are bounded through ``sum_{k < K} N(k, d) = N(K - 1, d + 1)``
+    before looping."""
     n = check_int(n, "n", 1)
     d = check_d(d)
+    if int(harmonic_dim(_MAX_KC_STEPS, d + 1)) < n:
+        raise ValueError(f"ansatz_kc(n={n}, d={d}): k_c > {_MAX_KC_STEPS} (the modes of degree <= "
+                         f"{_MAX_KC_STEPS} number N({_MAX_KC_STEPS}, {d + 1}) < n), more loop steps than allowed")
     kc, cum = 0, 0
     while cum < n:
         cum += int(harmonic_dim(kc, d))

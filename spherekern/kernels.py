@@ -1027,10 +1027,15 @@ class FromSpectrum(Kernel):
         mu = as_array(mu, "mu", ndim=1)
         if mu.size == 0:
             raise ValueError("mu must contain at least one eigenvalue (mu_0), got an empty array")
-        self.mu = mu
-        self.mu.setflags(write=False)
+        self.mu = np.array(mu, copy=True)      # the kernel's own copy: the caller's mu stays writable and
+        self.mu.setflags(write=False)          # later changes to it do not change the kernel
+        mu = self.mu
         from .sphere import harmonic_dim
-        N = np.asarray(harmonic_dim(np.arange(mu.size), self.d), dtype=np.float64)
+        try:
+            N = np.asarray(harmonic_dim(np.arange(mu.size), self.d), dtype=np.float64)
+        except OverflowError:
+            raise ValueError(f"N(k, d) overflows float64 for k <= {mu.size - 1}, d = {self.d}: mu has too many "
+                             "eigenvalues for this d") from None
         with np.errstate(over="ignore", invalid="ignore"):
             self.coef = np.ascontiguousarray(mu * N)
         if not np.all(np.isfinite(self.coef)):

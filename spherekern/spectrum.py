@@ -127,12 +127,20 @@ def _from_log(logabs, sign):
     return out
 
 
+#: largest power of relu / abs_power (2^52, float64's integer resolution)
+MAX_POWER = 2.0**52
+
+
 def _check_power(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number >= 0, got {value!r}")
     if math.isnan(float(value)):
         raise ValueError(f"{name} must be a real number >= 0, got NaN")
-    return check_real(value, name, minimum=0.0)
+    v = check_real(value, name, minimum=0.0)
+    if v > MAX_POWER:
+        raise ValueError(f"{name} must be <= {MAX_POWER:.0f} (2^52: beyond it float64 cannot tell integer from "
+                         f"half-integer powers, which decide the parity zeros), got {value!r}")
+    return v
 
 
 def relu(d, kmax, power=1.0) -> np.ndarray:
@@ -272,6 +280,8 @@ def ntk(d, kmax) -> np.ndarray:
 _SIGMA = 0.1     # geometric grading ratio towards every piece end (Schwab's hp rule uses 0.1 to 0.2)
 _LEVELS = 17     # sigma^17 = 1e-17: the last interval is below the resolution of float64 t
 _NLAST = 24      # nodes on the innermost interval (its mass is at most ~(1e-17 L)^{min(1, (d-1)/2)})
+#: most memory eigenvalues' table block may take (1 GiB)
+_MAX_TABLE_BYTES = 2**30
 _CHUNK = 2048    # nodes per table block in the projection (bounded memory: (kmax + 1) * _CHUNK floats)
 _REF_PER_SEGMENT = 8  # reference(): about k / this many segments on [0, pi] (each ~this/2 oscillations of P_k)
 
@@ -490,6 +500,10 @@ def eigenvalues(phi, d, kmax, breakpoints=()) -> np.ndarray:
     d = check_d(d)
     kmax = check_kmax(kmax)
     bps = _check_breakpoints(breakpoints)
+    if (kmax + 1) * _CHUNK * 8 > _MAX_TABLE_BYTES:
+        raise ValueError(f"kmax must be <= {_MAX_TABLE_BYTES // (8 * _CHUNK) - 1}: the table block of (kmax + 1) x "
+                         f"{_CHUNK} float64 would take {(kmax + 1) * _CHUNK * 8 / 2**30:.3g} GiB "
+                         f"(and ~(kmax + 1)^2 / 2 = {(kmax + 1) ** 2 / 2:.2g} multiply-adds), got kmax = {kmax}")
     t, w, th = _graded_rule(d, kmax, bps)
     wf = w * _evaluate_phi(phi, t)
     mu = np.zeros(kmax + 1)
@@ -571,6 +585,9 @@ def reference(phi, d, k, dps=50, breakpoints=()):
     for _ in range(6):
         with mpmath.workdps(work):
             res, scale = _reference_at(phi, d, k, bps)
+            if mpmath.isnan(res) or mpmath.isnan(scale) or mpmath.isinf(res) or mpmath.isinf(scale):
+                raise ValueError(f"phi must return finite values on [-1, 1]; the integral for k = {k} is {res} "
+                                 "(phi returned NaN or inf somewhere)")
             if res == 0 or scale == 0:
                 return mpmath.mpf(0)
             lost = float(mpmath.log10(scale / abs(res)))     # digits lost to cancellation

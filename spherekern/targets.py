@@ -51,6 +51,14 @@ GRF_KMAX = 512
 GRF_TOL = 1e-10
 
 
+#: largest Teacher power: log2(DBL_MAX), beyond which |z|^a overflows for every |z| >= 2 (derived)
+TEACHER_MAX_POWER = float(math.floor(math.log2(np.finfo(np.float64).max)))
+#: largest d of GaussianRandomField(nu_t=...): the O(d^3) exact expansion of N(k, d) in powers of k
+#: (_harmonic_dim_poly) measured 1.17 s at d = 1000 (0.15 s at 500) on the 2-core machine; 1500 is ~4 s
+GRF_MAX_D = 1500
+_GRF_POLY_S_PER_D3 = 1.17e-9
+
+
 class JitterWarning(UserWarning):
     """A covariance matrix needed a diagonal jitter before its Cholesky factorisation succeeded."""
 
@@ -272,6 +280,9 @@ class Teacher:
             raise ValueError(f"activation must be 'abs' or 'relu', got {activation!r}")
         self.activation = activation
         self.power = check_real(power, "power", minimum=0.0)
+        if self.power > TEACHER_MAX_POWER:
+            raise ValueError(f"power must be <= {TEACHER_MAX_POWER:.0f} (log2 of the largest float64: beyond it "
+                             f"|z|^power overflows for every |z| >= 2), got {power!r}")
         self.width = check_int(width, "width", 1)
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
@@ -473,8 +484,19 @@ class GaussianRandomField:
             tol = check_real(tol, "tol", minimum=0.0, strict=True)
             if tol >= 1:
                 raise ValueError(f"tol must be < 1 (relative neglected variance), got {tol}")
+            if self.d > GRF_MAX_D:
+                est = _GRF_POLY_S_PER_D3 * self.d ** 3
+                raise ValueError(f"d must be <= {GRF_MAX_D} with nu_t given: the tail sums expand N(k, d) into "
+                                 f"d - 1 exact big-integer coefficients, O(d^3) work, ~{est:.0f} s at d = {self.d} "
+                                 "(pass the spectrum as c= instead)")
             s = 2.0 * self.nu_t + self.d - 1
+            if not s - (self.d - 1) > 0.0:
+                raise ValueError(f"nu_t = {nu_t!r} is too small: 2 nu_t + d - 1 rounds to d - 1 in float64, where "
+                                 "the variance sum_k c_k N(k, d) ~ 1 / (2 nu_t) diverges")
             total = _power_law_tail(s, self.d, 0)
+            if not (math.isfinite(total) and total > 0.0):
+                raise ValueError(f"nu_t = {nu_t!r} is too small: the field's variance sum_k c_k N(k, d) "
+                                 f"~ 1 / (2 nu_t) is {total!r} in float64")
             # smallest K <= kcap with tail <= tol * total (tail is decreasing in K)
             if _power_law_tail(s, self.d, kcap) > tol * total:
                 K = kcap
@@ -496,6 +518,9 @@ class GaussianRandomField:
         nk = np.asarray(harmonic_dim(np.arange(self.kmax + 1), self.d), dtype=np.float64)
         self._coef = np.ascontiguousarray(self.c * nk)        # c_k N(k, d)
         self.variance = float(self._coef.sum() + self.nugget)   # C(1)
+        if not (math.isfinite(self.variance) and self.variance > 0.0):
+            raise ValueError(f"the field's variance C(1) = sum_k c_k N(k, d) is {self.variance!r} in float64 "
+                             f"(d = {self.d}): use a smaller or faster-decaying spectrum")
         self.tail_fraction = self.nugget / self.variance
 
     def __repr__(self):
@@ -505,7 +530,11 @@ class GaussianRandomField:
     def covariance(self, t, nugget=True):
         """Covariance of the sampled field at dot product t: ``sum_{k<=K} c_k N(k,d) P_k(t)``, plus the
         nugget tau_K where ``t == 1`` (same point) if ``nugget`` is true. Array of the shape of t."""
-        tt = np.asarray(t, dtype=np.float64)
+        arr = np.asarray(t)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"t must be a real numeric array of dot products in [-1, 1], got dtype {arr.dtype}"
+                            + (" (complex values are not truncated silently)" if arr.dtype.kind == "c" else ""))
+        tt = np.asarray(arr, dtype=np.float64)
         out = gegenbauer.series(self._coef, tt, self.d)
         if nugget and self.nugget:
             out = out + np.where(tt >= 1.0, self.nugget, 0.0)

@@ -221,3 +221,106 @@ def test_cli_usage_errors_are_one_line_exit_2_before_computing(crashy_env, capsy
     assert "no_such_module_xyz" in _usage_error(base + ["--out", str(crashy_env / "s")], capsys)
     assert _log(crashy_env) == []  # nothing was computed by any of these
     assert not (crashy_env / "s" / "results.json").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# library rows of issue #21 (each reproduces as a clear error or a correct result)
+# ---------------------------------------------------------------------------------------------
+import numpy as np  # noqa: E402
+
+from spherekern import gegenbauer, harmonics, kernels, spectrum, sphere, targets  # noqa: E402
+
+
+def test_real_basis_out_overlapping_input_is_rejected():
+    X = sphere.uniform(40, 3, rng=4)
+    ref = harmonics.real_basis(X.copy(), 1)
+    with pytest.raises(ValueError, match="out must not share memory with X"):
+        harmonics.real_basis(X, 1, out=X)                      # (40, 3): same shape as N(1, 3) = 3 columns
+    np.testing.assert_array_equal(harmonics.real_basis(X, 1), ref)   # X untouched
+    t = np.linspace(-1, 1, 6)
+    buf = np.empty(12)
+    buf[:6] = t
+    with pytest.raises(ValueError, match="out must not share memory with t"):
+        gegenbauer.table(buf[:6], 1, 3, out=buf.reshape(2, 6))
+
+
+def test_grf_with_tiny_nu_t_is_rejected():
+    with pytest.raises(ValueError, match="nu_t = 1e-17 is too small"):
+        targets.GaussianRandomField(3, nu_t=1e-17)
+    g = targets.GaussianRandomField(3, nu_t=1e-3)         # small but representable: finite attributes
+    assert np.isfinite(g.variance) and np.isfinite(g.tail_fraction)
+
+
+def test_spectrum_reference_of_nan_phi_is_an_error():
+    import mpmath as mp
+    with pytest.raises(ValueError, match="phi must return finite values"):
+        spectrum.reference(lambda t: mp.nan, 3, 2)
+
+
+def test_teacher_huge_power_is_rejected_up_front():
+    import math
+    with pytest.raises(ValueError, match="power must be <="):
+        targets.Teacher(3, power=1e20)
+    with pytest.raises(ValueError, match="power must be <="):
+        targets.Teacher(3, power=2.0 ** 62)
+    # the limit is log2 of the largest double: 2^limit is finite, 2^(limit + 1) is not
+    lim = targets.TEACHER_MAX_POWER
+    with np.errstate(over="ignore"):
+        assert math.isfinite(2.0 ** (lim - 1) * 1.999) and np.isinf(np.float64(2.0) ** np.float64(lim + 1))
+
+
+def test_from_spectrum_leaves_the_callers_mu_writable():
+    mu = np.array([1.0, 0.5, 0.25])
+    k = kernels.FromSpectrum(mu, 3)
+    before = k(np.array([0.3]))
+    mu[0] = 2.0                                              # allowed, and does not change the kernel
+    np.testing.assert_array_equal(k(np.array([0.3])), before)
+    # phi(0.3) = sum mu_k N(k, 3) P_k(0.3) with Legendre P_1 = t, P_2 = (3t^2 - 1)/2 (N = 1, 3, 5)
+    assert before[0] == pytest.approx(1.0 + 0.5 * 3 * 0.3 + 0.25 * 5 * (3 * 0.09 - 1) / 2, rel=1e-14)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: gegenbauer.quadrature(10 ** 6, 3), "recurrence steps"),
+    (lambda: spectrum.eigenvalues(np.exp, 3, 10 ** 6), "GiB"),
+    (lambda: targets.GaussianRandomField(4500, nu_t=1), "O\\(d\\^3\\)"),
+    (lambda: harmonics.ansatz_kc(10 ** 30, 2), "k_c >"),
+    (lambda: gegenbauer.table(np.zeros(3), 5, 2 ** 63), "d must be <="),
+    (lambda: spectrum.relu(3, 5, 1e20), "power must be <="),
+    (lambda: sphere.area(10 ** 400), "d must be <="),
+    (lambda: kernels.FromSpectrum(np.ones(300), 2000), "N\\(k, d\\) overflows"),
+    (lambda: sphere.uniform(3, 3, rng=-1), "rng must be None, a non-negative int seed"),
+    (lambda: targets.GaussianRandomField(3, nu_t=1.0).covariance("a"), "t must be a real numeric array"),
+    (lambda: targets.GaussianRandomField(3, nu_t=1.0).covariance(np.array([0.5 + 1j])), "complex"),
+])
+def test_size_guards_and_messages_name_the_argument(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_ansatz_kc_large_n_feasible_and_theory_harmonic_dim_closed_form():
+    """theory.harmonic_dim(10**8, 3) took 29 s (a cached O(k) table); the closed form is instant and agrees
+    with sphere.harmonic_dim (binomial difference, another formula) and with 2k + 1 for d = 3."""
+    from theory.curves import harmonic_dim
+    assert harmonic_dim(10 ** 8, 3) == 2 * 10 ** 8 + 1 == sphere.harmonic_dim(10 ** 8, 3)
+    assert all(harmonic_dim(k, d) == sphere.harmonic_dim(k, d) for k in range(25) for d in range(2, 9))
+    # ansatz_kc against the brute-force cumulative count (d = 3: sum_{k < K} (2k + 1) = K^2)
+    for n in (1, 2, 4, 5, 10 ** 6):
+        kc = harmonics.ansatz_kc(n, 3)
+        assert (kc - 1) ** 2 < n <= kc ** 2
+
+
+def test_predict_plot_rows(tmp_path, capsys):
+    from theory.cli import main as tmain
+    for argv, match in [(["--n-max", "inf"], "--n-max: must be a finite number"),
+                        (["--n-max", "1e300"], "needs degrees beyond")]:
+        try:
+            rc = tmain(["predict", "--d", "3", "--nu-t", "1", "--plot", str(tmp_path / "p.png"), *argv])
+        except SystemExit as exc:
+            rc = exc.code
+        cap = capsys.readouterr()
+        assert rc == 2 and match in cap.err and cap.out == ""        # nothing printed before the check
+    assert tmain(["predict", "--d", "3", "--nu-t", "1", "--plot", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert tmain(["predict", "--d", "3", "--nu-t", "1", "--plot", str(tmp_path / "curves")]) == 0
+    assert f"plot written to {tmp_path / 'curves.png'}" in capsys.readouterr().out
+    assert (tmp_path / "curves.png").stat().st_size > 1000

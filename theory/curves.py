@@ -13,6 +13,7 @@ degrees that n points resolve.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,8 +64,11 @@ def harmonic_dim(k, d):
         raise TypeError(f"k must be an integer or an integer array, got {k!r}")
     if arr.size and arr.min() < 0:
         raise ValueError(f"k must be >= 0, got min {arr.min()}")
-    if arr.ndim == 0:
-        return _dims_int(int(arr), d)[int(arr)]
+    if arr.ndim == 0:  # closed form, O(min(k, d)) big-integer work (the cached table was O(k) memory)
+        kk = int(arr)
+        if kk == 0:
+            return 1
+        return math.comb(kk + d - 1, d - 1) - (math.comb(kk + d - 3, d - 1) if kk >= 2 else 0)
     if arr.size == 0:
         return np.zeros(arr.shape)
     table = _dims(int(arr.max()) + 1, d)
