@@ -67,8 +67,23 @@ See docs/CONVENTIONS.md for conventions (points are rows of X on S^{d-1}, d the 
 
 Notes
 -----
-Scaling (measured on the shared 2-core VM, certified ``atomic(X, y)`` duals of a |t| teacher, tol 1e-7 for
-the solve and for the proof): see ``bench/bench_atomic_proof.py`` and the table below.
+Scaling (measured once each on the shared 2-core VM, other jobs running; duals of ``atomic(X, y)`` on
+``bench.bench_atomic._problem(n, d)``, the same tol for the solve and the proof, time_limit 90 s):
+
+=====  =====  =======  =====  ===========  ============  ==========  =======  =======
+d      n      method   tol    cert - 1     bound - 1     caps        proved   seconds
+=====  =====  =======  =====  ===========  ============  ==========  =======  =======
+3      64     simplex  1e-7   9.31e-08     9.82e-08      28,928      yes      0.41
+3      128    simplex  1e-7   9.56e-08     9.98e-08      63,376      yes      1.08
+3      256    simplex  1e-7   9.89e-08     (stopped)     4,212,704   no       90
+3      1024   ipm      1e-4   4.23e-05     1.00e-04      534,800     yes      21.9
+5      32     simplex  1e-7   9.91e-08     (stopped)     20,597,248  no       90
+5      256    ipm      1e-4   5.98e-05     (stopped)     7,219,712   no       90
+=====  =====  =======  =====  ===========  ============  ==========  =======  =======
+
+d = 3 is fast while the certificate leaves room below 1 + tol (n = 256 left 1.1e-9). d >= 4 does not reach
+the target yet: maxima of |eta| on faces where two or more hyperplanes meet decay only quadratically along the
+face while the bound of a cap cut by two or more hyperplanes is O(r) loose (only the one-cut case is exact).
 
 References
 ----------
