@@ -597,3 +597,38 @@ def test_simplex_certificate_dominates_dense_sampling_across_seeds(seed):
     assert sol.converged and sol.certificate <= 1 + 1e-6
     sampled = _sampled_max_eta(X, sol.dual, 1.0, 400_000, np.random.default_rng(1000 + seed))
     assert sampled <= sol.certificate + 1e-9
+
+
+def test_predict_out_must_not_overlap_inputs():
+    rng = np.random.default_rng(5)
+    X = _unit(rng, 12, 3)
+    sol = atomic(X, rng.standard_normal(12))
+    Z = _unit(rng, 9, 3)
+    with pytest.raises(ValueError, match="out must not overlap X"):
+        sol.predict(Z, out=Z.ravel()[:9])  # a contiguous view of Z's first three rows
+    with pytest.raises(ValueError, match="out must not overlap weights"):
+        sol.predict(_unit(rng, len(sol.weights), 3), out=sol.weights)
+
+
+@pytest.mark.parametrize("lam", [0.0])  # lam > 0: see issue #20 item 6 (the lasso path can stall at 1 + 7e-8)
+def test_scale_invariance_1e_minus200_to_1e200(lam):
+    """y -> s y (and lam -> s lam) scales the weights and the objective (by s, or s^2 with the lasso)."""
+    rng = np.random.default_rng(11)
+    X = _unit(rng, 14, 2)
+    y = rng.standard_normal(14)
+    base = atomic(X, y, lam)
+    if lam == 0.0:  # independent reference: HiGHS LP over a fine circle grid
+        ref = _brute_lp(X, y, _circle(np.linspace(0, 2 * np.pi, 20001)[:-1]))
+        # the grid restricts the directions: its optimum is an upper bound, close to the exact one
+        assert base.objective <= ref * (1 + 1e-9) and base.objective == pytest.approx(ref, rel=2e-3)
+    for s in (1e-200, 1e-100, 1e-8, 1e8, 1e100, 1e200):
+        sol = atomic(X, s * y, s * lam)
+        f = s if lam == 0.0 else s * s
+        assert sol.converged
+        assert len(sol.weights) == len(base.weights)
+        assert np.allclose(sol.directions, base.directions, atol=1e-12)
+        assert np.allclose(sol.weights / s, base.weights, rtol=1e-12, atol=0)
+        assert sol.objective / f == pytest.approx(base.objective, rel=1e-12)
+    zero = atomic(X, np.zeros(14), lam)
+    assert len(zero.weights) == 0 and zero.objective == 0.0 and zero.converged
+    assert np.all(zero.predict(X) == 0.0)

@@ -865,9 +865,19 @@ class AtomicSolution:
             out = np.empty(X.shape[0])
         else:
             check_out(out, (X.shape[0],), np.float64)
+            for name, a in (("X", X), ("directions", self.directions), ("weights", self.weights)):
+                if np.shares_memory(out, a):
+                    raise ValueError(f"out must not overlap {name} (the sum would read values it has overwritten)")
         if X.shape[0]:
             _weighted_sum(X, self.directions, self.weights, self.power, out)
         return out
+
+    def _rescaled(self, s, lam):
+        """The solution of the problem with data ``s y`` and penalty ``lam`` (this one solved ``y``, ``lam / s``)."""
+        f = s if self.lam == 0.0 else s * s  # the objective is 1-homogeneous (lam = 0) or 2-homogeneous in (y, lam)
+        hist = [{k: (v * f if k in ("objective", "lower_bound") else v) for k, v in h.items()} for h in self.history]
+        return AtomicSolution(self.directions, self.weights * s, self.objective * f, lam, self.power, self.dual,
+                              self.certificate, self.gap * f, self.converged, hist, self._X)
 
     def eta(self, theta) -> np.ndarray:
         """The dual certificate eta(theta) = sum_j p_j relu(theta . x_j)^power at the rows of theta."""
@@ -1805,6 +1815,21 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
 
     # normalise the rows exactly (they are unit to SPHERE_TOL): the kernels assume unit vectors
     X = X / np.linalg.norm(X, axis=1, keepdims=True)
+
+    # scale invariance: every tolerance below is relative to max|y| = 1. With y = s y' and lam = s lam', the
+    # minimisers are w = s w' (the objective scales by s for lam = 0, by s^2 for lam > 0) and the duals p are
+    # the same, so solve the problem of scale 1 and scale back (exactly, by a power of two when s is one)
+    y_scale = float(np.max(np.abs(y)))
+    if y_scale == 0.0:  # the optimum is the empty measure
+        return AtomicSolution(np.empty((0, d)), np.empty(0), 0.0, lam, power, np.zeros(n), 0.0, 0.0, True, [], X)
+    if y_scale != 1.0:
+        lam1 = lam / y_scale
+        if lam > 0 and not (0.0 < lam1 < np.inf):
+            raise ValueError(f"lam / max|y| = {lam!r} / {y_scale!r} is not a representable positive float64: "
+                             "rescale y or lam")
+        sol = atomic(X, y / y_scale, lam1, power, tol=tol, max_iter=max_iter, n_starts=n_starts, rng=rng,
+                     big_m=big_m, warm=warm, method=method, verbose=verbose)
+        return sol._rescaled(y_scale, lam)
     d2data = _d2_breakpoints(X) if (d == 2 and power == 1.0) else None
 
     if lam == 0.0 and method == "ipm":
