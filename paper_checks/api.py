@@ -2,15 +2,23 @@
 
 A check is a module ``paper_checks/checks/<name>.py`` (see ``paper_checks/README.md``) with
 
-``name``      str, unique, used by ``--only``;
-``claim``     one sentence: what the paper says and this check verifies;
-``version``   str, bumped when the check's computation changes (it salts the cache keys);
-``runs(mode)``            -> list of parameter dicts, one per task (``mode`` is "quick" or "full");
-``compute(params)``       -> dict of JSON-serialisable numbers: one task, a *pure* top-level function of
-                             ``params`` (which the runner completes with ``check`` and ``base_seed``);
-``evaluate(runs, ctx)``   -> :class:`Evaluation` (predictions, measurements, verdicts);
-``plot(runs, ev, ctx)``   -> list of figure file names written under ``ctx.out`` (optional);
-``cost(params)``          -> float, relative cost of a task, for scheduling and the ETA (optional, default 1).
+``name``
+    str, unique, used by ``--only``;
+``claim``
+    one sentence: what the paper says and this check verifies;
+``version``
+    str, bumped when the check's computation changes (it salts the cache keys);
+``runs(mode)``
+    -> list of parameter dicts, one per task (``mode`` is "quick" or "full");
+``compute(params)``
+    -> dict of JSON-serialisable numbers: one task, a *pure* top-level function of ``params`` (which the
+    runner completes with ``check`` and ``base_seed``);
+``evaluate(runs, ctx)``
+    -> :class:`Evaluation` (predictions, measurements, verdicts);
+``plot(runs, ev, ctx)``
+    -> list of figure file names written under ``ctx.out`` (optional);
+``cost(params)``
+    -> float, relative cost of a task, for scheduling and the ETA (optional, default 1).
 """
 from __future__ import annotations
 
@@ -24,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-#: Tolerance on fitted exponents |beta_measured - beta_predicted| per mode (issue 5).
+#: Tolerance on fitted exponents ``|beta_measured - beta_predicted|`` per mode (issue 5).
 SLOPE_TOL = {"quick": 0.2, "full": 0.1}
 MODES = ("quick", "full")
 

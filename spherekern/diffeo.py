@@ -9,17 +9,17 @@ Public functions
     T, cut, rng))``.
 ``displacement_field(coefficients, shape)``
     The pixel displacements (dx, dy) that ``apply_coefficients`` uses, evaluated on the pixel grid.
-``temperature(n, delta=1.0, cut=3, formula="exact")``, ``rms_displacement(T, n, cut=3)``,
-``temperature_range(n, cut=3)``
+``temperature(n, delta=1.0, cut=3, formula="exact")``, ``rms_displacement(T, n, cut=3)``, ``temperature_range(n, cut=3)``
     T for a given r.m.s. displacement (in pixels), its inverse, and the paper's natural range.
 ``noise_like(images, deformed, rng=None)``
     ``images`` plus Gaussian noise rescaled per image to the norm of ``deformed - images``.
 ``relative_stability(predict, images, T, cut=3, n_diffeo=1, rng=None, n_boot=200)``
     D_f, G_f, R_f with bootstrap standard errors (a ``Stability`` record).
 
-The field (Petrini, Favero, Geiger, Wyart 2021, "Relative stability toward diffeomorphisms indicates performance
-in deep nets")
---------------------------------------------------------------------------------------------------------------
+The field
+---------
+From Petrini, Favero, Geiger & Wyart (2021), "Relative stability toward diffeomorphisms indicates performance in
+deep nets".
 An image of H rows and W columns has pixel (y, x) at the point (s, t) = (x / (W-1), y / (H-1)) of [0, 1]^2. Two
 independent scalar fields
 
@@ -52,7 +52,7 @@ The natural range (``temperature_range``) is the paper's, in its asymptotic form
 (not re-derived here): T_min = 1/(pi n^2 ln c) is the paper's formula at delta = 1/2 pixel (smaller
 diffeomorphisms barely move a pixel), and T_max = 4/(pi^3 c^2 ln c), where the deformation stops being small
 (the fields approach non-invertibility). What T_max means here, derived: the displacement gradient (pixel
-units, continuum) has E mean |grad tau|_F^2 = T pi^2 N_c / 2, N_c the number of modes in the disc (each mode
+units, continuum) has ``E mean |grad tau|_F^2 = T pi^2 N_c / 2``, N_c the number of modes in the disc (each mode
 contributes (i^2 + j^2) pi^2 / 4 times its variance T/(i^2 + j^2), per field and per derivative pair); with
 N_c ~ pi c^2 / 4 this is 1/(2 ln c) at T_max, and 0.386 for c = 3 (N_3 = 6): order one. Tested against finite
 differences of sampled fields. The range needs c >= 2 (ln c > 0).
@@ -351,9 +351,9 @@ def deform(images, T: float, cut: int = 3, rng=None, out=None) -> np.ndarray:
 # noise and stability
 # ----------------------------------------------------------------------------------------------------------
 def noise_like(images, deformed, rng=None) -> np.ndarray:
-    """``images + eta`` with Gaussian noise eta rescaled per image to |eta_b| = |deformed_b - images_b|.
+    """``images + eta`` with Gaussian noise eta rescaled per image to ``|eta_b| = |deformed_b - images_b|``.
 
-    eta_b = |tau x_b - x_b| g_b / |g_b| with g_b ~ N(0, I) of the image's shape (norms over all of an image's
+    ``eta_b = |tau x_b - x_b| g_b / |g_b|`` with ``g_b ~ N(0, I)`` of the image's shape (norms over all of an image's
     pixels and channels). Where an image is not moved (T = 0) its noise is zero.
 
     Parameters
@@ -418,9 +418,9 @@ def _pair_mean(f):
 def relative_stability(predict, images, T: float, cut: int = 3, n_diffeo: int = 1, rng=None, n_boot: int = 200):
     """D_f, G_f and R_f = D_f / G_f of a predictor on a set of images.
 
-    D_f = E_{x,tau} |f(tau x) - f(x)|^2 / E_{x,z} |f(x) - f(z)|^2 and
-    G_f = E_{x,eta} |f(x + eta) - f(x)|^2 / E_{x,z} |f(x) - f(z)|^2, tau a random diffeomorphism at temperature T
-    (``deform``) and eta Gaussian noise of the same norm |tau x - x| as each of its deformations
+    ``D_f = E_{x,tau} |f(tau x) - f(x)|^2 / E_{x,z} |f(x) - f(z)|^2`` and
+    ``G_f = E_{x,eta} |f(x + eta) - f(x)|^2 / E_{x,z} |f(x) - f(z)|^2``, tau a random diffeomorphism at
+    temperature T (``deform``) and eta Gaussian noise of the same norm ``|tau x - x|`` as each of its deformations
     (``noise_like``). The expectations over x are means over ``images``, over tau and eta means over
     ``n_diffeo`` draws per image; the denominator is the mean over pairs of distinct images.
 

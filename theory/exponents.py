@@ -57,11 +57,11 @@ def asymptotic_exponent(name, d, power=1):
     name : {"relu", "abs", "arccos", "rf", "ntk"}
         ``"relu"``: phi(t) = max(t, 0)^a, s = (d + 2a)/2 (a >= 0; nonzero for every k if a is not
         an integer, else for k > a of parity opposite to a).
-        ``"abs"``: phi(t) = |t|^a, s = (d + 2a)/2 on even k; ``inf`` when a is an even integer
+        ``"abs"``: ``phi(t) = |t|^a``, s = (d + 2a)/2 on even k; ``inf`` when a is an even integer
         (a polynomial has finitely many nonzero mu_k).
         ``"arccos"`` (alias ``"rf"``): the arc-cosine kernel kappa_a (random-features kernel of a
         relu^a network with Gaussian first layer), whose eigenvalues are
-        E|theta|^(2a) mu_k(relu^a)^2 (composition rule), so s = d + 2a (a >= 0).
+        ``E|theta|^(2a) mu_k(relu^a)^2`` (composition rule), so s = d + 2a (a >= 0).
         ``"ntk"``: NTK of the two-layer relu^a network, Theta = kappa_a + a^2 t kappa_{a-1};
         the second term dominates, s = d + 2a - 2 (a > 1/2; s = d for the ReLU NTK).
     d : int
@@ -210,7 +210,7 @@ def nu_from_teacher(activation, a):
     Parameters
     ----------
     activation : {"abs", "relu"}
-        ``"abs"``: sigma(t) = |t|^a (even field; polynomial, hence ``nu_t = inf``, when a is an even
+        ``"abs"``: ``sigma(t) = |t|^a`` (even field; polynomial, hence ``nu_t = inf``, when a is an even
         integer, including a = 0); ``"relu"``: sigma(t) = max(t, 0)^a (never a polynomial).
     a : float
         Exponent, >= 0.

@@ -63,7 +63,7 @@ Parametrisations
 * ``sphere=True``: ``theta_h`` uniform on S^{d-1} and kept there (the Euclidean gradient is
   projected on the tangent space, ``g - (theta . g) theta``, then the point is retracted by
   normalisation); an L1 penalty ``lam * sum_h |w_h| / H`` is allowed, handled exactly by a proximal
-  (soft-threshold) step on ``w``, so pruned neurons have ``w_h == 0``.  For ``xi = 0`` the objective
+  (soft-threshold) step on ``w``, so pruned neurons have ``w_h == 0``.  For ``xi = 0`` the objective::
 
       (1/2n) sum_j (f(x_j) - y_j)^2 + lam * (1/H) sum_h |w_h|,   f = (1/H) sum_h w_h relu(theta_h . x)
 
