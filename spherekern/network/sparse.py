@@ -1,4 +1,5 @@
-"""Sparsity of the learnt representation: :func:`count_atoms` and the exact L1 output layer :func:`refit_output`."""
+"""Sparsity of the learnt representation: :func:`count_atoms`, :func:`effective_neurons` (with
+:func:`neuron_contributions`) and the exact L1 output layer :func:`refit_output`."""
 from __future__ import annotations
 
 import time
@@ -12,7 +13,13 @@ from .._validate import check_int, check_real
 from ._backend import _forward
 from ._kernels import _pattern_kernel
 
-__all__ = ["count_atoms", "refit_output", "RefitResult"]
+__all__ = ["count_atoms", "effective_neurons", "neuron_contributions", "participation_ratio", "MEASURES",
+           "refit_output", "RefitResult"]
+
+#: the neuron sizes :func:`effective_neurons` can count
+MEASURES = ("contribution", "displacement", "weights")
+#: rows of X per block in :func:`neuron_contributions` (bounds the (H, block) temporaries)
+_CONTRIB_BLOCK = 2048
 
 
 def count_atoms(model, X, tol=1e-6):
@@ -62,6 +69,129 @@ def count_atoms(model, X, tol=1e-6):
     if bits.shape[0] == 0:
         return 0
     return int(np.unique(bits, axis=0).shape[0])
+
+
+def _phi_numpy(net, Z):
+    """The network's activation applied in place to the array ``Z`` (numpy; the formula of the kernels)."""
+    if net.act_code == 0:
+        np.maximum(Z, 0.0, out=Z)
+        return Z
+    Z *= net.act_beta
+    np.logaddexp(0.0, Z, out=Z)
+    Z *= net.act_c / net.act_beta
+    return Z
+
+
+def neuron_contributions(net, X):
+    """Root-mean-square size on X of each neuron's term in the trained function.
+
+    With ``F(x) = scale * sum_h c_h(x)`` (:mod:`spherekern.network`), neuron h's term is
+
+        ``c_h(x) = w_h phi(theta_h . x + b_h) - f0_coef * w0_h phi(theta0_h . x + b0_h)``
+
+    (for the alpha-trick network ``scale = alpha / H``, ``f0_coef = 1``: the neuron's share of
+    ``F = alpha (f - f0)``, i.e. what training has added to the function).  Returns
+    ``a_h = scale * sqrt(mean_j c_h(x_j)^2)``, shape (H,).
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    X : array_like (n, d)
+        Usually the training set (points of S^{d-1} if ``net.unit_inputs``), n >= 1.
+
+    Returns
+    -------
+    ndarray (H,)
+    """
+    from .model import TwoLayerNet, _check_X
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    X = _check_X(net, X)
+    if X.shape[0] == 0:
+        raise ValueError("X must contain at least one row")
+    net._check_params()
+    H, n = net.width, X.shape[0]
+    acc = np.zeros(H)
+    for lo in range(0, n, _CONTRIB_BLOCK):
+        Xb = X[lo:lo + _CONTRIB_BLOCK]
+        Z = net.directions @ Xb.T
+        if net.bias:
+            Z += net.biases[:, None]
+        C = _phi_numpy(net, Z) * net.weights[:, None]
+        if net.f0_coef:
+            Z0 = net.directions0 @ Xb.T
+            if net.bias:
+                Z0 += net.biases0[:, None]
+            C -= net.f0_coef * (_phi_numpy(net, Z0) * net.weights0[:, None])
+        acc += np.einsum("hj,hj->h", C, C)
+    return abs(net.scale) * np.sqrt(acc / n)
+
+
+def participation_ratio(a):
+    """``(sum_h a_h)^2 / sum_h a_h^2`` of non-negative sizes ``a`` (0 when all are 0).
+
+    It lies in [1, H] when some ``a_h > 0``: ``k`` equal non-zero sizes (the rest 0) give exactly ``k``, so it
+    counts the neurons that carry the sum.  Sizes drawn i.i.d. give ``H (E a)^2 / E a^2`` (``2H/pi`` for
+    ``|N(0, 1)|``): a dense representation is a fixed fraction of H, not H itself.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"a must be 1-D (one size per neuron), got shape {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("a must hold finite non-negative sizes")
+    m = float(a.max()) if a.size else 0.0
+    if m == 0.0:
+        return 0.0
+    b = a / m                          # rescaled: the squares neither overflow nor underflow
+    return float(b.sum() ** 2 / np.dot(b, b))
+
+
+def effective_neurons(net, X=None, measure="contribution"):
+    """Effective number of neurons: the participation ratio (:func:`participation_ratio`) of a neuron size.
+
+    Measures (``a_h`` for neuron h; ``w`` the output weights, ``theta`` the first layer, 0 = initial values):
+
+    * ``"contribution"`` (default; needs X): ``a_h`` = r.m.s. on X of the neuron's term in the *trained
+      part* of the function, ``F = alpha (f - f0)`` for the alpha-trick network
+      (:func:`neuron_contributions`).  This is what the image paper's sparsity statement is about: how many
+      neurons the learnt predictor is made of.  It sees the change of both layers and is 0 for a neuron
+      training did not move.
+    * ``"displacement"``: ``a_h = |w_h - w0_h| * |theta_h - theta0_h|`` (``(theta, b)`` with biases), the
+      product of the two layers' displacements.  Cheaper (no data) but second order: in the lazy regime
+      both factors are ``O(1/alpha)`` and the term that matters, ``w0_h phi'(.) (theta_h - theta0_h) . x``, is
+      first order and ignored.
+    * ``"weights"``: ``a_h = |w_h| * |theta_h|``, the path norm's summands.  It includes the
+      initialisation, which dominates unless the weights grew much (a trial on digits, n = 128, h = 1000,
+      recorded in issue #17: ~300 for both the feature, alpha = 1e-2, and the lazy, alpha = 1e2, network), so
+      it does not isolate what was learnt.
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    X : array_like (n, d), optional
+        Required for ``"contribution"`` (usually the training set); ignored otherwise.
+    measure : {"contribution", "displacement", "weights"}
+
+    Returns
+    -------
+    float
+        In [1, H] (0 when every size is 0, e.g. an untrained network with ``"contribution"``).
+    """
+    from .model import TwoLayerNet
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    if measure == "contribution":
+        if X is None:
+            raise ValueError("measure='contribution' needs X (the points on which the neurons' terms are measured)")
+        return participation_ratio(neuron_contributions(net, X))
+    net._check_params()
+    th, w = net.parameters()
+    if measure == "weights":
+        return participation_ratio(np.abs(w) * np.linalg.norm(th, axis=1))
+    th0 = np.concatenate([net.directions0, net.biases0[:, None]], axis=1) if net.bias else net.directions0
+    return participation_ratio(np.abs(w - net.weights0) * np.linalg.norm(th - th0, axis=1))
 
 
 # ----------------------------------------------------------------------------------------------
