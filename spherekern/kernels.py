@@ -273,8 +273,7 @@ def _t_quad(kind):
 _t_quad_nb = nb.njit(cache=True)(_t_quad)
 
 
-@nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)
-def _kappa_pi(degree, phi, xg, wg):
+def _kappa_pi_angle(degree, phi, xg, wg):
     """kappa_n at the angle theta = pi - phi (0 <= phi <= pi / 2), without cancellation.
 
     With x = pi/2 - u in Cho & Saul's integral and the product formula for the sines,
@@ -283,6 +282,8 @@ def _kappa_pi(degree, phi, xg, wg):
     ``g = sin((phi + v) / 2) sin((phi - v) / 2) / sin^2(phi / 2)`` in [0, 1] (no difference of nearby
     numbers anywhere), the prefactor ``n! (1 - cos phi)^n`` as a product of n factors ``k (1 - cos phi)``, and
     the integral by Gauss--Legendre (nodes xg, weights wg on [-1, 1]).  Relative error ~ (n + m) u.
+    ``g^n`` by binary powering (what numba compiles ``g ** n`` to for an integer n).  Plain Python, compiled
+    for the CPU here (``_kappa_pi``) and as a CUDA device function in :mod:`spherekern.kernels_cuda`.
     """
     if phi <= 0.0:
         return 0.0
@@ -292,11 +293,29 @@ def _kappa_pi(degree, phi, xg, wg):
     for i in range(xg.shape[0]):
         v = 0.5 * phi * (1.0 + xg[i])
         g = math.sin(0.5 * (phi + v)) * math.sin(0.5 * (phi - v)) / s2
-        acc += wg[i] * g ** degree
+        gn = 1.0
+        e = degree
+        while e > 0:
+            if e & 1:
+                gn *= g
+            g *= g
+            e >>= 1
+        acc += wg[i] * gn
     pre = 1.0
     for k in range(1, degree + 1):    # n! (2 sin^2(phi/2))^n: factors <= k, at most ~n u; no intermediate
         pre *= k * (2.0 * s2)          # under/overflow (the running product is smallest near k = 1 / (2 s2))
     return pre * _INV_2PI * 0.5 * phi * acc
+
+
+_kappa_pi = nb.njit(inline="always", cache=True, nogil=True, fastmath=_FM)(_kappa_pi_angle)
+
+
+def _quad_nodes(degree):
+    """Number of Gauss--Legendre nodes for :func:`_kappa_pi_angle` at this degree (shared by CPU and CUDA)."""
+    return degree // 2 + 10
+
+
+_quad_nodes_nb = nb.njit(cache=True)(_quad_nodes)
 
 
 #: chunk of a row segment that _fix_near recomputes at once (vectorised) when it holds a near entry
@@ -383,7 +402,7 @@ def _gram_closed(X, YT, kind, degree, out):
     n = X.shape[0]
     m = YT.shape[1]
     tq = _t_quad_nb(kind)
-    xg, wg = _gauss_legendre(degree // 2 + 10 if tq > -2.0 else 1)
+    xg, wg = _gauss_legendre(_quad_nodes_nb(degree) if tq > -2.0 else 1)
     for b in nb.prange((n + _BR - 1) // _BR):
         acc = np.empty(_BC)
         s2 = np.empty(_BC)
@@ -676,7 +695,7 @@ def _map_closed(t, kind, degree, out):
     """out[i] = phi(t[i]) (t validated and clipped), phi as in _gram_closed."""
     n = t.shape[0]
     tq = _t_quad_nb(kind)
-    xg, wg = _gauss_legendre(degree // 2 + 10 if tq > -2.0 else 1)
+    xg, wg = _gauss_legendre(_quad_nodes_nb(degree) if tq > -2.0 else 1)
     for b in nb.prange((n + _BC - 1) // _BC):
         s2 = np.empty(_BC)
         ja = np.empty(_BC)
@@ -956,7 +975,7 @@ class ArcCos(Kernel):
     against 600-digit values of the recursion (tests/test_kernels.py), t = +-(1 - 10^-k), k = 1..12, and a
     grid of t: relative error < 5e-15 for n <= 20 and < 3e-14 for n <= MAX_DEGREE, wherever ``kappa_n``
     is a normal float64.  ``gram`` takes ``phi`` near ``t = -1`` from the coordinates (module docstring).  The
-    CUDA twin still runs the recursion for every t (same values for t >= 0).
+    CUDA twin runs the same algorithm (the recursion above the threshold, the same integral code below it).
     """
 
     def __init__(self, degree):

@@ -5,7 +5,11 @@ Each thread computes one entry ``out[i, j] = phi(clip(X[i] . Y[j]))`` on a 2-D g
 read), consecutive threads read consecutive columns of ``Y^T`` and write consecutive entries of
 ``out`` (coalesced).  ``phi`` uses CUDA's double-precision ``acos``/``asin``/``sqrt`` (libdevice,
 <= 2 ulp), ``sqrt(1 - t^2)`` as ``sqrt((1 - t)(1 + t))``, and the same J_n recursion / Clenshaw recurrence
-as the CPU kernels; the arithmetic is float64 also for a float32 ``out``.  Entries with
+as the CPU kernels; the arithmetic is float64 also for a float32 ``out``.  ``ArcCos(n)`` below its
+threshold ``t_quad`` (``t < 0`` for n >= 3, ``t < -0.5`` for n = 2, ``t < -0.9`` for n = 1), where the recursion's
+terms cancel, runs the CPU kernels' cancellation-free integral (``kernels._kappa_pi_angle``, the same Python
+source compiled as a device function, with the same Gauss--Legendre nodes computed once on the host), so the
+two twins agree to a few ulp for every degree up to ``MAX_DEGREE`` and at every t.  Entries with
 ``|t| > kernels._T_NEAR = 1 - 2^-12`` (nearly coincident or antipodal points) are evaluated from the angle recomputed from
 the coordinates, as on the CPU (module docstring of :mod:`spherekern.kernels`).
 
@@ -20,7 +24,7 @@ import numpy as np
 from numba import cuda
 
 from . import config
-from .kernels import _T_NEAR, _jn_angle
+from .kernels import _T_NEAR, _gauss_legendre, _jn_angle, _kappa_pi_angle, _quad_nodes, _t_quad
 
 _PI = math.pi
 _INV_2PI = 1.0 / (2.0 * math.pi)
@@ -65,11 +69,13 @@ def _angle(X, YT, i, j, t):
             return 1.0 - s, sn, _PI - h
         return s - 1.0, sn, h
     c = min(max(t, -1.0), 1.0)
-    return c, math.sqrt((1.0 - c) * (1.0 + c)), _PI - math.acos(c)
+    return c, math.sqrt((1.0 - c) * (1.0 + c)), math.acos(-c)     # pi - theta = acos(-t), as on the CPU
 
 
 #: J_degree(theta) from (cos theta, sin theta, pi - theta): the CPU kernels' recursion, compiled for the device
 _jn = cuda.jit(device=True)(_jn_angle)
+#: kappa_n at pi - theta = phi by the cancellation-free integral: the CPU kernels' code, compiled for the device
+_kappa_pi = cuda.jit(device=True)(_kappa_pi_angle)
 
 
 @cuda.jit
@@ -88,11 +94,17 @@ def _gram_ntk_cuda(X, YT, out):
 
 
 @cuda.jit
-def _gram_arccos_cuda(X, YT, degree, out):
+def _gram_arccos_cuda(X, YT, degree, tq, xg, wg, out):
+    """kappa_degree: the recursion for t >= tq, the integral in phi = pi - theta below (phi from the
+    coordinates near t = -1, acos(-t) otherwise), as ``kernels._gram_closed`` / ``_fix_near`` on the CPU."""
     j, i = cuda.grid(2)
     if i < out.shape[0] and j < out.shape[1]:
-        c, sn, a = _angle(X, YT, i, j, _dot(X, YT, i, j))
-        out[i, j] = _jn(c, sn, a, degree) * _INV_2PI
+        t = _dot(X, YT, i, j)
+        c, sn, a = _angle(X, YT, i, j, t)
+        if t < tq:
+            out[i, j] = _kappa_pi(degree, a, xg, wg)
+        else:
+            out[i, j] = _jn(c, sn, a, degree) * _INV_2PI
 
 
 @cuda.jit
@@ -135,7 +147,10 @@ def gram(kernel, X, Y, out):
     if isinstance(kernel, NTK):
         return _launch(_gram_ntk_cuda, X, Y, out)
     if isinstance(kernel, ArcCos):
-        return _launch(_gram_arccos_cuda, X, Y, out, int(kernel.degree))
+        degree = int(kernel.degree)
+        tq = _t_quad(kernel._kind())
+        xg, wg = _gauss_legendre(_quad_nodes(degree) if tq > -2.0 else 1)
+        return _launch(_gram_arccos_cuda, X, Y, out, degree, float(tq), xg, wg)
     if isinstance(kernel, FromSpectrum):
         return _launch(_gram_series_cuda, X, Y, out, kernel.coef, kernel._A, kernel._B)
     raise TypeError(f"no CUDA Gram kernel for {type(kernel).__name__}")

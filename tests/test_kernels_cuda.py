@@ -127,3 +127,85 @@ def test_gram_cuda_device_out_checked():
         NTK().gram(X, out=cuda.device_array((5, 4)), device="cuda")
     with pytest.raises(TypeError, match="out must have dtype float64"):
         NTK().gram(X, out=cuda.device_array((5, 5), dtype=np.float32), device="cuda")
+
+
+# ---------------------------------------------------------------------------------------------
+# issue #21: the CUDA ArcCos runs the CPU twin's cancellation-free algorithm near t = -1 and for large n
+# ---------------------------------------------------------------------------------------------
+def arccos_mp_recursion(t, n, dps=700):
+    """kappa_n(t) by Cho & Saul's recursion at 700 digits (its cancellation near t = -1, up to ~10^300 for
+    n = 150, is harmless there), t an mpmath number or a float."""
+    import mpmath as mp
+    with mp.workdps(dps):
+        t = t if isinstance(t, mp.mpf) else mp.mpf(float(t))
+        ja = mp.pi - mp.acos(t)
+        if n == 0:
+            return ja / (2 * mp.pi)
+        jb = mp.sqrt(1 - t * t) + ja * t
+        for q in range(2, n + 1):
+            ja, jb = jb, (2 * q - 1) * t * jb + (q - 1) ** 2 * (1 - t * t) * ja
+        return jb / (2 * mp.pi)
+
+
+def _pairs_at_angles(x, angles, seed):
+    """Unit vectors at the given angles from x, each in its own random plane through x."""
+    rng = np.random.default_rng(seed)
+    ys = []
+    for th in angles:
+        v = rng.standard_normal(x.size)
+        v -= (v @ x) * x
+        v /= np.linalg.norm(v)
+        y = np.cos(th) * x + np.sin(th) * v
+        ys.append(y / np.linalg.norm(y))
+    return np.array(ys)
+
+
+@needs_cuda
+@pytest.mark.parametrize("n", [1, 2, 3, 6, 20, 150])
+def test_gram_cuda_arccos_near_pm1_and_large_n_vs_mpmath(n, small_tile):
+    """Every entry of the CUDA Gram of ArcCos(n), for angles 1e-9..pi - 1e-9 from x, against kappa_n by the
+    700-digit recursion (where the old recursion on the GPU went negative or lost every digit near t = -1 for
+    n >= 2), as the CPU twin.
+
+    Reference angle, in mpmath from the double-precision coordinates: in the band ``|t| > 1 - 2^-12`` the chord
+    ``s = |x -+ y|^2 / 2`` (for unit vectors exactly ``1 -+ t``; the kernels take rows as unit, and the rows'
+    norms, 1 +- 1e-16, would move the normalised ``1 + t = 5e-19`` at pi - 1e-9 by a relative 1e-14),
+    elsewhere ``t = x.y / |x||y|``.  Tolerance (first order, u = 2^-53): the integral's ``(n + m) u``
+    (``m = n // 2 + 10`` nodes) plus the chord's relative error ``(d + 2) u`` halved in the angle and raised to
+    the power ``2n + 1`` (``kappa_n ~ phi^(2n+1)`` near t = -1), i.e. ``rel = ((2n + 1)(d + 2)/2 + n + m) u``;
+    outside the band, plus the dot product's rounding ``(d + 2) u`` times the slope
+    ``d kappa_n / dt = n^2 kappa_(n-1)`` (the Gram takes t from the computed dot product there, on both twins)."""
+    import mpmath as mp
+    d, u = 4, 2.0 ** -53
+    rel = ((2 * n + 1) * (d + 2) / 2 + n + n // 2 + 10) * u
+    x = sphere_points(1, d, 21)[0]
+    ang = [1e-9, 1e-6, 1e-3, 0.02, 0.03, 0.3, 1.0, 1.4, 1.6, 2.0, 2.5, 2.9, np.pi - 0.03, np.pi - 0.02,
+           np.pi - 1e-3, np.pi - 1e-6, np.pi - 1e-9]
+    Y = _pairs_at_angles(x, ang, 22)
+    X = np.vstack([x, sphere_points(2, d, 23)])
+    gpu = ArcCos(n).gram(X, Y, device="cuda")
+    cpu = ArcCos(n).gram(X, Y)
+    assert np.all(gpu >= 0)
+    from spherekern.kernels import _T_NEAR
+    with mp.workdps(700):
+        xs = [mp.mpf(float(v)) for v in x]
+        for j, y in enumerate(Y):
+            ys = [mp.mpf(float(v)) for v in y]
+            tn = mp.fsum(a * b for a, b in zip(xs, ys)) / mp.sqrt(mp.fsum(a * a for a in xs) * mp.fsum(b * b for b in ys))
+            near = abs(float(x @ y)) > _T_NEAR
+            if near:
+                sg = 1 if tn > 0 else -1
+                s = mp.fsum((a - sg * b) ** 2 for a, b in zip(xs, ys)) / 2
+                tn = sg * (1 - s)
+            ref = arccos_mp_recursion(tn, n)
+            if abs(ref) < 1e-290:        # below the normal float64 range (n = 150 near pi): only sign and size
+                assert gpu[0, j] <= 1e-280
+                continue
+            tol = rel * ref + (0 if near else n * n * arccos_mp_recursion(tn, n - 1) * (d + 2) * u)
+            assert abs(gpu[0, j] - ref) <= tol, (n, ang[j], gpu[0, j], float(ref))
+            assert abs(cpu[0, j] - ref) <= tol, (n, ang[j], cpu[0, j], float(ref))
+    # the other rows (random angles): the twins agree up to their dot products' rounding times the slope
+    far = np.abs(X[1:] @ Y.T) <= _T_NEAR
+    slope = n * n * ArcCos(n - 1).gram(X[1:], Y)
+    err = np.abs(gpu[1:] - cpu[1:])
+    assert np.all(err <= 2 * rel * cpu[1:] + np.where(far, 2 * slope * (d + 2) * u, 0.0))
