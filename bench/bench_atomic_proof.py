@@ -12,19 +12,7 @@ import pytest
 from bench.bench_atomic import _problem
 from spherekern.solvers import atomic
 
-try:
-    from spherekern.solvers.atomic.proof import prove_bound
-except ImportError:  # before the package split of spherekern.solvers.atomic
-    import importlib.util
-    import pathlib
-    import sys
-
-    _path = pathlib.Path(__file__).resolve().parents[1] / "spherekern" / "solvers" / "atomic" / "proof.py"
-    _spec = importlib.util.spec_from_file_location("spherekern.solvers.atomic.proof", _path)
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _mod
-    _spec.loader.exec_module(_mod)
-    prove_bound = _mod.prove_bound
+from spherekern.solvers.atomic.proof import prove_bound
 
 
 @pytest.fixture(scope="module")

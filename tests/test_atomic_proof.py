@@ -8,29 +8,10 @@ References (none shares code with the module):
 * a certified ``atomic(X, y)`` solution: its own certificate (the best local maximum of |eta| its pricing found)
   is a lower value the proof must reach, and the proof must succeed.
 """
-import importlib.util
-import pathlib
-import sys
-
 import numpy as np
 import pytest
 
-
-def _load():
-    try:
-        from spherekern.solvers.atomic import proof
-        return proof
-    except ImportError:  # before the package split of spherekern.solvers.atomic
-        path = pathlib.Path(__file__).resolve().parents[1] / "spherekern" / "solvers" / "atomic" / "proof.py"
-        spec = importlib.util.spec_from_file_location("spherekern.solvers.atomic.proof", path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod
-        spec.loader.exec_module(mod)
-        return mod
-
-
-proof = _load()
-prove_bound = proof.prove_bound
+from spherekern.solvers.atomic.proof import prove_bound
 
 
 def _unit(rng, n, d):

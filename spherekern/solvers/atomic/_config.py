@@ -1,0 +1,34 @@
+"""Tolerances and tuning constants of :func:`spherekern.solvers.atomic` (one place for all of them)."""
+__all__ = ["atomic", "AtomicSolution"]
+
+#: HiGHS tolerances of the master LP (primal: interpolation residual, polished afterwards by a solve on the
+#: support; dual: |eta| at LP columns). Tighter values make HiGHS stall on the ill-conditioned LPs of
+#: interpolation with n ~ 10^2..10^3 points.
+_LP_TOL = 1e-7
+#: HiGHS tolerances of the restricted lasso QP (its support and signs are then polished to exact KKT).
+_QP_TOL = 1e-9
+#: Directions closer than this (Euclidean) are treated as the same column.
+_DUP_TOL = 1e-10
+#: |theta . x_j| below this puts theta on the hyperplane of x_j (cell boundary) in the cell walk.
+_BOUNDARY_TOL = 1e-12
+#: Smallest certificate tolerance of method="ipm": the normal equations of the interior-point master lose
+#: primal feasibility near relative gaps of 1e-7 on these LPs (measured: n = 256, d = 3).
+_IPM_MIN_TOL = 1e-5
+#: method="ipm": the column pool is kept below this many columns per training point (weightless columns with the
+#: largest reduced costs go first).
+_POOL_CAP = 6
+#: method="ipm": largest relative primal residual of the master LP in the rounds whose master gap delta is above
+#: tol / 10 (they need 0.1 delta; the others 1e-7): the first rounds need 8 instead of 15 interior-point iterations.
+_IPM_LOOSE_PRIMAL = 1e-3
+#: method="ipm", d >= 3: the pricing starts from the training points and random points only when the ascents from
+#: the current atoms and the last maxima find fewer than this many violated maxima per training point.
+_STAGE_MIN = 0.25
+#: method="ipm": each master LP keeps its first iterate with relative gap below this as the warm start of the next
+#: round's (:func:`_ipm_warm_start`). n = 1024, d = 5: 165 -> 105 s (smooth field), 136 -> 115 s (|t| teacher).
+_WARM_GAP = 3e-3
+#: d >= 3, both masters: the (full) pricing also starts from the _SAMPLE_TOP best of max(_SAMPLE_MIN, 50 n) random
+#: directions by |eta| (:func:`_sampled_starts`).
+_SAMPLE_MIN = 20000
+_SAMPLE_TOP = 64
+#: Rows of the predict/eta kernel processed per parallel task.
+_BLOCK = 256

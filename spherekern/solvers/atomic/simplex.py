@@ -1,0 +1,332 @@
+"""The simplex master of the atomic solver: a restricted LP (``lam = 0``) or lasso QP (``lam > 0``) kept in one
+HiGHS model across column-generation rounds, and the column-generation loop that drives it."""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from ._config import _LP_TOL, _QP_TOL
+from ._kernels import _features
+from .lasso import _reduce_support, _solve_lasso
+from .pricing import _d2_cell_dirs, _distinct, _price, _sampled_starts
+from .purify import _merge_same_cell
+from .solution import AtomicSolution
+
+try:  # scipy's bundled HiGHS object (the one linprog drives), used to warm-start the master LP
+    from scipy.optimize._highspy import _core as _hcore
+except Exception:  # pragma: no cover - depends on the scipy build
+    _hcore = None
+
+
+class _Master:
+    """Restricted master problem over signed atom columns a_k = sigma_k relu(X theta_k)^a (weights z_k >= 0,
+    atom weight sigma_k z_k).
+
+    * ``lam = 0``: the LP  min 1.z [+ big_m 1.(s+ + s-)]  s.t.  sum_k z_k a_k [+ s+ - s-] = y.
+    * ``lam > 0``: the QP  min (1/2n)|r|^2 + lam 1.z  s.t.  sum_k z_k a_k + r = y  (r free), i.e. the
+      restricted lasso with a diagonal Hessian on the residual variables.
+
+    With scipy's bundled HiGHS object the model persists between rounds: new columns are appended and
+    the simplex (dual simplex for the LP, HiGHS's active-set QP solver for the lasso) restarts from the
+    previous optimal basis, which is column generation proper. Without it (``warm=False`` or a scipy
+    build without the object) the LP is re-solved each round by ``scipy.optimize.linprog(method=
+    "highs-ds")`` and the lasso by coordinate descent (``_solve_lasso``). The LP solution is basic
+    (a vertex), so at most n columns are non-zero.
+    """
+
+    def __init__(self, y, big_m, lam=0.0, warm=True):
+        self.y = y
+        self.n = y.shape[0]
+        self.big_m = big_m
+        self.lam = lam
+        self.cols = np.empty((0, self.n))
+        self.elastic = False
+        self.warm = warm and _hcore is not None
+        if self.warm:
+            self._build()
+
+    def _build(self):
+        H = _hcore._Highs()
+        t = _LP_TOL if self.lam == 0 else _QP_TOL
+        # threads=1: HiGHS's worker threads spin-wait, which stalls badly on a busy 2-core machine
+        for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1), ("threads", 1),
+                     ("primal_feasibility_tolerance", t), ("dual_feasibility_tolerance", t)):
+            H.setOptionValue(k, v)
+        n = self.n
+        H.addRows(n, self.y, self.y, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.H = H
+        if self.lam > 0:  # residual columns r_j (free, cost 0, Hessian 1/n)
+            idx = np.arange(n, dtype=np.int32)
+            H.addCols(n, np.zeros(n), np.full(n, -np.inf), np.full(n, np.inf), n, idx, idx, np.ones(n))
+            hs = _hcore.HighsHessian()
+            hs.dim_ = n
+            hs.format_ = _hcore.HessianFormat.kTriangular
+            hs.start_ = np.arange(n + 1, dtype=np.int32)
+            hs.index_ = idx
+            hs.value_ = np.full(n, 1.0 / n)
+            H.passHessian(hs)
+        if self.elastic:
+            eye = np.eye(n)
+            self._add_to_highs(np.concatenate([eye, -eye]), self.big_m)
+        if self.cols.shape[0]:
+            self._add_to_highs(self.cols, self._cost)
+
+    @property
+    def _cost(self):
+        return self.lam if self.lam > 0 else 1.0
+
+    @property
+    def _offset(self):
+        return (self.n if self.lam > 0 else 0) + (2 * self.n if self.elastic else 0)
+
+    @property
+    def n_cols(self):
+        return self.cols.shape[0] + self._offset
+
+    def _add_to_highs(self, cols, cost):
+        k = cols.shape[0]
+        nzm = cols != 0
+        cnt = nzm.sum(1)
+        starts = np.zeros(k, np.int32)
+        starts[1:] = np.cumsum(cnt)[:-1]
+        r, c = np.nonzero(nzm)
+        self.H.addCols(k, np.full(k, float(cost)), np.zeros(k), np.full(k, np.inf), int(cnt.sum()), starts,
+                       c.astype(np.int32), np.ascontiguousarray(cols[r, c]))
+
+    def add(self, cols):
+        """Append columns (rows of ``cols``, already multiplied by their sign)."""
+        if cols.shape[0] == 0:
+            return
+        if self.warm:
+            self._add_to_highs(cols, self._cost)
+        self.cols = np.concatenate([self.cols, cols])
+
+    def delete(self, keep):
+        """Drop the atom columns where ``keep`` is False."""
+        if keep.all():
+            return
+        if self.warm:
+            idx = (np.flatnonzero(~keep) + self._offset).astype(np.int32)
+            self.H.deleteCols(int(idx.size), idx)
+        self.cols = self.cols[keep]
+
+    def solve(self, z0=None, tol=1e-7):
+        """Returns (z (atom columns), p (dual: LP row duals, or residual/(n lam)), slack (n,))."""
+        if self.lam > 0:
+            if self.warm:
+                status, msg = self._run()
+                if status != "optimal":
+                    raise RuntimeError(f"HiGHS failed on the restricted lasso QP of atomic(): {msg} "
+                                       f"({self.cols.shape[0]} atom columns, {self.n} rows)")
+                z, r = _solve_lasso(self.cols, self.y, self.lam, np.maximum(self.z, 0), tol, descent=False)
+            else:
+                z, r = _solve_lasso(self.cols, self.y, self.lam, z0, tol, descent=True)
+            self.z = z
+            return z, r / (self.n * self.lam), None
+        status, msg = self._run()
+        if status == "infeasible" and not self.elastic:
+            self.elastic = True
+            if self.warm:
+                self._build()
+            status, msg = self._run()
+        if status != "optimal":
+            raise RuntimeError(f"HiGHS failed on the master LP of atomic(): {msg} "
+                               f"({self.cols.shape[0]} atom columns, {self.n} rows)")
+        return self.z, self.p, self.slack
+
+    def _run(self):
+        n = self.n
+        K = self.cols.shape[0]
+        if self.warm:
+            self.H.run()
+            ms = self.H.getModelStatus()
+            if ms == _hcore.HighsModelStatus.kInfeasible:
+                return "infeasible", self.H.modelStatusToString(ms)
+            if ms != _hcore.HighsModelStatus.kOptimal:
+                return "fail", f"model status {self.H.modelStatusToString(ms)}"
+            sol = self.H.getSolution()
+            x = np.asarray(sol.col_value, dtype=np.float64)
+            self.p = np.asarray(sol.row_dual, dtype=np.float64).copy()
+            off = self._offset
+            self.slack = x[off - 2 * n:off] if self.elastic else np.zeros(n)
+            if self.elastic:
+                self.slack = self.slack[:n] - self.slack[n:]
+            self.z = x[off:].copy()
+            return "optimal", ""
+        blocks = [sp.csc_array(self.cols.T)]
+        c = np.ones(K)
+        if self.elastic:
+            eye = sp.identity(n, format="csc")
+            blocks += [eye, -eye]
+            c = np.concatenate([c, np.full(2 * n, self.big_m)])
+        res = linprog(c, A_eq=sp.hstack(blocks, format="csc"), b_eq=self.y, bounds=(0, None), method="highs-ds",
+                      options=dict(primal_feasibility_tolerance=_LP_TOL, dual_feasibility_tolerance=_LP_TOL))
+        if res.status == 2:
+            return "infeasible", f"status 2: {res.message}"
+        if res.status != 0:
+            return "fail", f"status {res.status}: {res.message}"
+        self.z = res.x[:K]
+        self.slack = res.x[K:K + n] - res.x[K + n:] if self.elastic else np.zeros(n)
+        self.p = np.asarray(res.eqlin.marginals, dtype=np.float64)
+        return "optimal", ""
+
+
+def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, d2data, verbose):
+    """Column generation with the simplex master (:class:`_Master`): ``lam = 0`` or ``lam > 0``; returns an
+    :class:`AtomicSolution` (a ``RuntimeWarning`` when not converged within ``max_iter`` rounds)."""
+    n, d = X.shape
+    n_add_max = max(2 * n, 32)  # new columns per round
+
+    def rand_dirs(m):
+        Z = rng.standard_normal((m, d))
+        return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+
+    # columns: directions theta (K, d), signs sg (K,), rows At = sg * relu(theta . x)^a (K, n);
+    # initially theta = the training points, both signs (random extra directions only slow the first LPs)
+    theta0 = X[_distinct(X, None)]
+    if d2data is not None:
+        theta0 = np.concatenate([theta0, _d2_cell_dirs(d2data)])
+    theta = np.concatenate([theta0, theta0])
+    sg = np.concatenate([np.ones(theta0.shape[0]), -np.ones(theta0.shape[0])])
+    At = _features(theta, X, power) * sg[:, None]
+    master = _Master(y, big_m, lam=lam, warm=warm)
+    master.add(At)
+    w = np.zeros(theta.shape[0])  # signed weights of the columns
+    history = []
+    converged = False
+    cert = np.inf
+    p = np.zeros(n)
+    slack = None
+    last_found = np.empty((0, d))
+    age = np.zeros(theta.shape[0], np.int64)  # rounds since a column was last in the support
+    for it in range(1, max_iter + 1):
+        t0 = time.perf_counter()
+        K = theta.shape[0]
+        z, p, slack = master.solve(np.abs(w), tol)
+        w = sg * z
+        if lam == 0.0:
+            obj = float(np.abs(w).sum())
+        else:
+            r = p * (n * lam)
+            obj = float(0.5 * (r @ r) / n + lam * np.abs(w).sum())
+        t1 = time.perf_counter()
+        supp = np.flatnonzero(w)
+        starts = None
+        if d2data is None:  # pricing starts: current atoms, training points, last maxima, random points, and the
+            # sampled starts of narrow maxima (the certificate is decided on these every round)
+            starts = np.ascontiguousarray(np.concatenate([theta[supp], X, last_found, rand_dirs(n_starts),
+                                                          _sampled_starts(X, p, power, rand_dirs)]))
+        col_eta = At @ p  # sigma_k eta(theta_k) for the current columns
+        # in d = 3 the walks without the arc line search find the columns faster (measured: n = 256 teacher,
+        # 24 vs 32 rounds) but can stop at local maxima below a violated one: a round that would stop prices again
+        # with it, and only that decides the certificate (power != 1 has no arc search: one pricing)
+        th, ev = _price(X, p, power, starts, d2data, 60, arc=d >= 4)
+        a_ev = np.abs(ev)
+        cert = max(float(a_ev.max()) if a_ev.size else 0.0, float(np.abs(col_eta).max()) if K else 0.0)
+        if d == 3 and power == 1.0 and cert <= 1 + tol:
+            th, ev = _price(X, p, power, starts, d2data, 60)
+            a_ev = np.abs(ev)
+            cert = max(cert, float(a_ev.max()) if a_ev.size else 0.0)
+        t2 = time.perf_counter()
+        cand = np.flatnonzero(a_ev > 1 + tol)
+        cand = cand[np.argsort(-a_ev[cand], kind="stable")]
+        n_added = 0
+        if cand.size:
+            newt = th[cand] / np.linalg.norm(th[cand], axis=1, keepdims=True)
+            news = np.sign(ev[cand])
+            keep = np.ones(cand.size, bool)
+            for sgn in (1.0, -1.0):  # distinct among themselves and from existing columns of the same sign
+                m_new, m_old = news == sgn, sg == sgn
+                if m_new.any():
+                    keep[m_new] = _distinct(newt[m_new], theta[m_old])
+            newt, news = newt[keep][:n_add_max], news[keep][:n_add_max]
+            n_added = newt.shape[0]
+            if n_added:
+                newA = _features(newt, X, power) * news[:, None]
+                theta = np.concatenate([theta, newt])
+                sg = np.concatenate([sg, news])
+                At = np.concatenate([At, newA])
+                w = np.concatenate([w, np.zeros(n_added)])
+                age = np.concatenate([age, np.zeros(n_added, np.int64)])
+                master.add(newA)
+        last_found = th[a_ev > 1 - 1e-3][:n] if d2data is None else last_found
+        history.append(dict(iteration=it, n_columns=K, lp_rows=n, lp_cols=master.n_cols - n_added,
+                            objective=obj, max_eta=cert,
+                            n_added=n_added, t_master=t1 - t0, t_pricing=t2 - t1))
+        if verbose:
+            print(f"[atomic] it {it:3d}  cols {K:6d}  obj {obj:.12g}  max|eta| {cert:.10f}  +{n_added}  "
+                  f"master {t1 - t0:.3f}s  pricing {t2 - t1:.3f}s")
+        if cert <= 1 + tol:
+            converged = True
+            break
+        if n_added == 0:
+            break
+        # keep the master problem small: drop columns unused for many rounds and far from entering
+        age[:K] = np.where(w[:K] != 0, 0, age[:K] + 1)
+        K = theta.shape[0]
+        cap = max(16 * n, 2048)
+        if K > cap:
+            old = np.arange(K - n_added)
+            drop = old[(age[old] >= 10) & (col_eta[old] < 0.5)]
+            drop = drop[np.argsort(col_eta[drop], kind="stable")][:K - cap // 2]
+            if drop.size:
+                keep = np.ones(K, bool)
+                keep[drop] = False
+                theta, sg, At, w, age = theta[keep], sg[keep], At[keep], w[keep], age[keep]
+                master.delete(keep)
+
+    if lam == 0.0 and master.elastic and np.max(np.abs(slack)) > 1e-8 * max(1.0, np.abs(y).max()):
+        raise RuntimeError(
+            "the interpolation problem is infeasible: HiGHS reported the master LP infeasible, and with an elastic "
+            f"slack of penalty big_m={big_m:g} the constraints stay violated by {np.max(np.abs(slack)):.3g} at the "
+            "optimum (typical cause: repeated points with different targets). Use lam > 0 for a penalised fit.")
+
+    # final atoms: support, exact merge of same-cell atoms (power 1), independent support, polished weights
+    supp = np.flatnonzero(w)
+    dirs, wts = theta[supp], w[supp]
+    n_before = dirs.shape[0]
+    if power == 1.0:
+        dirs, wts = _merge_same_cell(dirs, wts, X)
+    merged = dirs.shape[0] < n_before
+    A_S = _features(dirs, X, power).T
+    keep, wts = _reduce_support(A_S, wts) if dirs.shape[0] > n else (np.ones(dirs.shape[0], bool), wts)
+    dirs, wts, A_S = dirs[keep], wts[keep], A_S[:, keep]
+    if lam == 0.0:
+        if dirs.shape[0]:
+            wl = np.linalg.lstsq(A_S, y, rcond=None)[0]
+            if np.all(np.sign(wl) == np.sign(wts)) and \
+                    np.max(np.abs(A_S @ wl - y)) <= np.max(np.abs(A_S @ wts - y)):
+                wts = wl
+        obj = float(np.abs(wts).sum())
+        dual_obj = float(y @ p) / max(1.0, cert)
+    else:
+        if merged and dirs.shape[0]:
+            # merged atoms: exact lasso weights on the final atoms and the certificate of the new duals;
+            # kept only if still certified (else the unmerged, certified solution is returned)
+            w2, r2 = _solve_lasso(np.ascontiguousarray(A_S.T), y, lam, wts, tol, descent=False)
+            nz = w2 != 0
+            p2 = r2 / (n * lam)
+            starts = None if d2data is not None else np.ascontiguousarray(
+                np.concatenate([dirs[nz], X, rand_dirs(n_starts)]))
+            th, ev = _price(X, p2, power, starts, d2data, 60)
+            cert2 = max(float(np.abs(ev).max()), float(np.abs(A_S[:, nz].T @ p2).max(initial=0.0)))
+            if cert2 <= max(1 + tol, cert):
+                dirs, wts, A_S, p, cert = dirs[nz], w2[nz], A_S[:, nz], p2, cert2
+            else:
+                dirs, wts = theta[supp], w[supp]
+                A_S = _features(dirs, X, power).T
+        r = y - (A_S @ wts if dirs.shape[0] else 0.0)
+        obj = float(0.5 * (r @ r) / n + lam * np.abs(wts).sum())
+        u = r / max(1.0, cert)
+        dual_obj = float((y @ u - 0.5 * (u @ u)) / n)
+    gap = max(obj - dual_obj, 0.0)
+    if not converged:
+        warnings.warn(f"atomic: column generation stopped after {len(history)} rounds with max|eta| = {cert:.9f} "
+                      f"> 1 + tol ({1 + tol:.9f}); objective {obj:.12g} is within {gap:.3g} of the optimum "
+                      "(duality gap). Raise max_iter or n_starts.", RuntimeWarning, stacklevel=4)
+    return AtomicSolution(np.ascontiguousarray(dirs), np.ascontiguousarray(wts), obj, lam, power, p, cert, gap,
+                          converged, history, X)
