@@ -7,10 +7,10 @@ read), consecutive threads read consecutive columns of ``Y^T`` and write consecu
 <= 2 ulp), ``sqrt(1 - t^2)`` as ``sqrt((1 - t)(1 + t))``, and the same J_n recursion / Clenshaw recurrence
 as the CPU kernels; the arithmetic is float64 also for a float32 ``out``.  ``ArcCos(n)`` below its
 threshold ``t_quad`` (``t < 0`` for n >= 3, ``t < -0.5`` for n = 2, ``t < -0.9`` for n = 1), where the recursion's
-terms cancel, runs the CPU kernels' cancellation-free integral (``kernels._kappa_pi_angle``, the same Python
+terms cancel, runs the CPU kernels' cancellation-free integral (``kernels._closed._kappa_pi_angle``, the same Python
 source compiled as a device function, with the same Gauss--Legendre nodes computed once on the host), so the
 two twins agree to a few ulp for every degree up to ``MAX_DEGREE`` and at every t.  Entries with
-``|t| > kernels._T_NEAR = 1 - 2^-12`` (nearly coincident or antipodal points) are evaluated from the angle recomputed from
+``|t| > _T_NEAR = 1 - 2^-12`` (nearly coincident or antipodal points) are evaluated from the angle recomputed from
 the coordinates, as on the CPU (module docstring of :mod:`spherekern.kernels`).
 
 Inputs are validated by :meth:`spherekern.kernels.Kernel.gram`; this module is imported only after
@@ -24,7 +24,7 @@ import numpy as np
 from numba import cuda
 
 from . import config
-from .kernels import _T_NEAR, _gauss_legendre, _jn_angle, _kappa_pi_angle, _quad_nodes, _t_quad
+from .kernels._closed import _T_NEAR, _gauss_legendre, _jn_angle, _kappa_pi_angle, _quad_nodes, _t_quad
 
 _PI = math.pi
 _INV_2PI = 1.0 / (2.0 * math.pi)
@@ -52,7 +52,7 @@ def _dot_clip(X, YT, i, j):
 def _angle(X, YT, i, j, t):
     """(cos theta, sin theta, pi - theta) of the pair (X[i], Y[j]) whose computed dot product is t.
 
-    As on the CPU (:func:`spherekern.kernels._fix_near`): for |t| > _T_NEAR, s = 1 - |t| is recomputed
+    As on the CPU (:func:`spherekern.kernels._closed._fix_near`): for |t| > _T_NEAR, s = 1 - |t| is recomputed
     as |x -+ y|^2 / 2 from the coordinates and h = 2 asin(sqrt(s / 2)) is the angle to the nearer of +-x;
     otherwise from the clipped t with acos.
     """
@@ -96,7 +96,7 @@ def _gram_ntk_cuda(X, YT, out):
 @cuda.jit
 def _gram_arccos_cuda(X, YT, degree, tq, xg, wg, out):
     """kappa_degree: the recursion for t >= tq, the integral in phi = pi - theta below (phi from the
-    coordinates near t = -1, acos(-t) otherwise), as ``kernels._gram_closed`` / ``_fix_near`` on the CPU."""
+    coordinates near t = -1, acos(-t) otherwise), as ``kernels._closed._gram_closed`` / ``_fix_near`` on the CPU."""
     j, i = cuda.grid(2)
     if i < out.shape[0] and j < out.shape[1]:
         t = _dot(X, YT, i, j)

@@ -186,7 +186,7 @@ def test_gram_cuda_arccos_near_pm1_and_large_n_vs_mpmath(n, small_tile):
     gpu = ArcCos(n).gram(X, Y, device="cuda")
     cpu = ArcCos(n).gram(X, Y)
     assert np.all(gpu >= 0)
-    from spherekern.kernels import _T_NEAR
+    from spherekern.kernels._closed import _T_NEAR
     with mp.workdps(700):
         xs = [mp.mpf(float(v)) for v in x]
         for j, y in enumerate(Y):
