@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the tasks on a Dask distributed scheduler (tcp://host:8786 or a scheduler .json "
                         "file; --jobs is then ignored), or 'local-cluster' to start a Dask LocalCluster with "
                         "--jobs workers (default: all cores); needs pip install '.[distributed]'")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="folder with image data sets (MNIST / Fashion-MNIST IDX files, cifar-10-batches-py) for the "
+                        "images check in --full mode; never downloads (default: digits only)")
     p.add_argument("--list", action="store_true", help="list the checks and the number of runs, then exit")
     p.add_argument("--recompute", action="store_true", help="ignore (and overwrite) cached results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -110,6 +113,10 @@ def main(argv=None) -> int:
     try:
         if args.only is not None and not any(n.strip() for item in args.only for n in item.split(",")):
             raise UsageError("--only: must name at least one check, got an empty value")
+        if args.data_dir is not None:
+            if not os.path.isdir(args.data_dir):
+                raise UsageError(f"--data-dir: must be an existing folder, got {args.data_dir!r}")
+            os.environ["PAPER_CHECKS_DATA_DIR"] = os.path.abspath(args.data_dir)  # read by checks/images.py
         checks = registry.select(registry.discover(), args.only)
         if not args.list:
             check_out_dir(args.out)

@@ -1,0 +1,387 @@
+"""Feature vs lazy fully-connected networks on images (the image half of Petrini et al. 2022; issue #17).
+
+Protocol (the issue's, after the authors' public scripts). Images of a data set (``spherekern.datasets``), train
+and test splits pooled, binary labels by class parity, centred on the pool's mean image and mapped to the unit
+sphere (``to_sphere``: the paper's ``x / sqrt(D)``); class-balanced disjoint seeded splits. Network
+``F = alpha (f - f0)``, ``f = (1/h) sum_j beta_j phi(omega_j . u)``, ``phi`` the normalised softplus, all
+weights N(0, 1), no biases (``TwoLayerNet(D, h, activation="softplus", alpha=alpha)``); soft-hinge loss and the
+adaptive-step gradient flow with the 99%-margin stopping rule (``network.gradient_flow``) under a step budget.
+Small alpha = feature regime, large alpha = lazy regime. Test error = fraction of test points with ``F y <= 0``.
+Kernel baselines on the same splits with the network's NTK (``dual_activation.ImageNTK("softplus")``): the
+hard-margin SVM (``solvers.svm``) and ridgeless regression on the +-1 labels (``solvers.min_norm``, its sign).
+All tasks of one (dataset, n, seed) share the split and the initial weights (common random numbers).
+
+Claims, at the largest n of each data set:
+
+(a) the lazy network's and the NTK SVM's test errors are below the feature network's: the paired difference
+    ``err_feature - err_other`` over seeds has its 95% bootstrap interval above 0 (rows for both). Learning
+    curves of the four methods and their fitted slopes (upper half of the log n range) are in the notes and the
+    figure; the slopes are reported, not judged (the paper states no exponent for images).
+(b) the feature network is sparse: its effective number of neurons ``N_eff`` (``network.effective_neurons``:
+    the participation ratio of each neuron's r.m.s. term in ``F = alpha (f - f0)`` on the training set; why this
+    measure: its docstring) is a small fraction of h -- the upper end of the 95% bootstrap interval of
+    ``N_eff / h`` below ``SPARSE_MAX`` -- while the lazy network's stays near h -- the lower end above
+    ``DENSE_MIN``. Reference: i.i.d. neuron sizes give ``N_eff / h = (E a)^2 / E a^2`` (``2/pi = 0.64`` for
+    Gaussian magnitudes); ``DENSE_MIN = 0.5`` sits below it, ``SPARSE_MAX = 0.25`` well below. The activation-pattern
+    atoms (``network.count_atoms`` on the training set, all neurons with a non-zero weight) and the two other
+    measures (``"displacement"``, ``"weights"``) are reported beside it.
+(c) the lazy predictor is more stable to diffeomorphisms relative to noise: ``R_f = D_f / G_f``
+    (``diffeo.relative_stability`` on test images; the deformation or the noise is applied to the centred unit-norm
+    image and the result is mapped back to the sphere before it is fed to the predictor, so that the networks and the
+    NTK SVM, a kernel defined on the sphere, see the same inputs) has ``mean R(lazy) / mean R(feature)`` over paired seeds with its 95% bootstrap interval
+    below 1. An interval that straddles 1 is reported as unresolved (a FAIL that says so).
+
+Temperature: the paper's choice, a 1-pixel r.m.s. displacement (``diffeo.temperature(side, 1)``), clipped to the
+natural range (``diffeo.temperature_range``): on 28x28 and 32x32 images it is inside (T = 2.2e-3, 1.7e-3); on the
+8x8 digits 1 pixel is above the range's top (T = 0.033 > T_max = 0.013) and T_max is used (0.63 px r.m.s.).
+
+Quick mode (digits only; about 2.5 minutes of the suite on 2 cores): h = 256 instead of 1000 (step cost ~ h),
+n = 32..256 (the digits hold 1797 images; 1000 are the test set), one feature alpha (1e-2) and one lazy alpha
+(1e2), 6 seeds, at most 20,000 flow steps (feature runs stop by the margin rule after ~1,700 steps at n = 128,
+lazy ones after ~900), R_f on 300 test images. Why: the feature runs are the cost; alpha = 1e-3 needs ~60%
+more steps; h = 1000 costs 4x. Full mode: h = 1000, alpha in (1e-3, 1e-1, 1e1, 1e3) (the claims use the
+smallest and the largest), 10 seeds, 100,000 steps, digits at n = 32..512 (test 1000) and, when ``--data-dir``
+holds their files, MNIST / Fashion-MNIST / CIFAR-10 at n = 32..8192 and 10000 (test 5000), R_f on 1000 test
+images. The report says which data sets ran.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+import numpy as np
+
+name = "images"
+claim = ("On image parity tasks, fully-connected networks in the feature regime generalise worse than in the "
+         "lazy/kernel regime, their learnt representation is sparse, and they are less stable to diffeomorphisms "
+         "relative to noise (Petrini et al. 2022, Fig. 1 and the stability figure).")
+version = "1"
+
+#: environment variable through which ``--data-dir`` reaches the checks (set by paper_checks.cli)
+DATA_DIR_ENV = "PAPER_CHECKS_DATA_DIR"
+SPARSE_MAX = 0.25
+DENSE_MIN = 0.5
+BIG = ("mnist", "fashion-mnist", "cifar10")
+GRID = {
+    "quick": dict(h=256, alphas=(1e-2, 1e2), seeds=6, max_steps=20000, n_stab=300,
+                  data={"digits": dict(ns=(32, 64, 128, 256), n_test=1000)}),
+    "full": dict(h=1000, alphas=(1e-3, 1e-1, 1e1, 1e3), seeds=10, max_steps=100000, n_stab=1000,
+                 data={"digits": dict(ns=(32, 64, 128, 256, 512), n_test=1000),
+                       **{b: dict(ns=(32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 10000), n_test=5000)
+                          for b in BIG}}),
+}
+
+
+def available(name_, data_dir):
+    """True when ``spherekern.datasets.load(name_, data_dir)`` finds its files (digits: always)."""
+    if name_ == "digits":
+        return True
+    if not data_dir:
+        return False
+    from spherekern import datasets
+    try:
+        datasets.load(name_, data_dir)
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
+
+
+def datasets_for(mode, data_dir=None):
+    """The data sets this mode runs: digits, and in full mode those of ``data_dir`` that load."""
+    data_dir = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
+    return [d for d in GRID[mode]["data"] if available(d, data_dir)] if mode == "full" else ["digits"]
+
+
+def runs(mode):
+    g = GRID[mode]
+    data_dir = os.environ.get(DATA_DIR_ENV) or None
+    out = []
+    for ds in datasets_for(mode, data_dir):
+        spec = g["data"][ds]
+        for n in spec["ns"]:
+            for seed in range(g["seeds"]):
+                base = dict(dataset=ds, n=n, seed=seed, n_test=spec["n_test"], h=g["h"], n_stab=g["n_stab"])
+                if ds != "digits":
+                    base["data_dir"] = str(data_dir)
+                out.append(dict(base, regime="kernel", alpha=0.0, max_steps=0))
+                for a in g["alphas"]:
+                    out.append(dict(base, regime="feature" if a < 1 else "lazy", alpha=a, max_steps=g["max_steps"]))
+    return out
+
+
+def cost(p):
+    if p["regime"] == "kernel":
+        return 1e-6 * (p["n"] + p["n_test"]) * p["n"] + 0.2
+    steps = 1700.0 if p["regime"] == "feature" else 900.0
+    return steps * p["n"] * p["h"] * 1e-7 * (1.0 + 0.5 * max(0.0, -math.log10(p["alpha"]) - 2))
+
+
+@functools.lru_cache(maxsize=2)
+def pool(dataset, data_dir=None):
+    """(points on the sphere (N, D), class labels (N,), image shape (C, H, W)) of a data set's pooled images."""
+    from spherekern import datasets
+    images, labels = datasets.load(dataset, data_dir)
+    X, _ = datasets.to_sphere(images)
+    X.setflags(write=False)
+    return X, labels, images.shape[1:]
+
+
+def data(p):
+    """Training and test points, parity labels, and the image shape of a task (common random numbers)."""
+    from paper_checks.api import task_rng
+    from spherekern import datasets
+    X, labels, shape = pool(p["dataset"], p.get("data_dir"))
+    rng = task_rng(p, ("dataset", "n", "seed"))
+    tr, te = datasets.balanced_split(labels, p["n"], p["n_test"], rng=rng)
+    y = datasets.parity_labels(labels)
+    init_seed = int(rng.integers(2 ** 31))
+    return X[tr], y[tr], X[te], y[te], shape, init_seed
+
+
+def chosen_temperature(side):
+    """The paper's T (1 pixel r.m.s.), clipped to the natural range of ``side`` x ``side`` images."""
+    from spherekern.diffeo import temperature, temperature_range
+    lo, hi = temperature_range(side)
+    return float(min(max(temperature(side, 1.0), lo), hi))
+
+
+def _stability(predict, Xt, shape, n_stab, p):
+    from paper_checks.api import task_rng
+    from spherekern.diffeo import relative_stability
+    imgs = Xt[:n_stab].reshape((-1,) + tuple(shape))
+    T = chosen_temperature(shape[-1])
+    # the same deformations and noises for every regime of a (dataset, n, seed): common random numbers
+    rng = task_rng(dict(p, purpose="stability"), ("dataset", "n", "seed", "purpose"))
+    def on_sphere(im):
+        u = im.reshape(im.shape[0], -1)
+        return predict(u / np.linalg.norm(u, axis=1, keepdims=True))
+    s = relative_stability(on_sphere, imgs, T, rng=rng, n_boot=0)
+    return {"D": s.D, "G": s.G, "R": s.R, "T": T}
+
+
+def _kernel(p):
+    from spherekern.dual_activation import ImageNTK
+    from spherekern.solvers.min_norm import min_norm
+    from spherekern.solvers.svm import svm
+    X, y, Xt, yt, shape, _ = data(p)
+    k = ImageNTK("softplus")
+    m = svm(k, X, y)
+    f_svm = m.predict(Xt)
+    rr = min_norm(k, X, y)
+    out = {"svm_err": float(np.mean(f_svm * yt <= 0)), "ridgeless_err": float(np.mean(rr.predict(Xt) * yt <= 0)),
+           "svm_max_alpha": m.max_alpha, "svm_hard_margin": bool(m.max_alpha < m.C),
+           "n_support": int(m.support.size)}
+    st = _stability(m.predict, Xt, shape, p["n_stab"], p)
+    out.update({f"svm_{k_}": v for k_, v in st.items()})
+    return out
+
+
+def _network(p):
+    from spherekern.network import TwoLayerNet, count_atoms, effective_neurons, gradient_flow
+    X, y, Xt, yt, shape, init_seed = data(p)
+    net = TwoLayerNet(X.shape[1], p["h"], seed=init_seed, activation="softplus", alpha=p["alpha"])
+    hist = gradient_flow(net, X, y, loss="soft_hinge", max_steps=p["max_steps"], progress=False)
+    F = net.predict(Xt)
+    out = {"err": float(np.mean(F * yt <= 0)), "train_margin_frac": float(hist.margin_frac[-1]),
+           "converged": bool(hist.converged), "steps": int(hist.steps), "rejected": int(hist.rejected),
+           "flow_time": float(hist.time[-1]), "flow_seconds": float(hist.seconds),
+           "n_eff": effective_neurons(net, X), "n_eff_displacement": effective_neurons(net, measure="displacement"),
+           "n_eff_weights": effective_neurons(net, measure="weights"), "atoms": int(count_atoms(net, X))}
+    if not np.isfinite(out["err"]):
+        raise FloatingPointError("the trained network's test outputs are not finite")
+    out.update(_stability(net.predict, Xt, shape, p["n_stab"], p))
+    return out
+
+
+def compute(p):
+    return _kernel(p) if p["regime"] == "kernel" else _network(p)
+
+
+# ---------------------------------------------------------------------------------------------------- evaluation
+def table(runs, dataset, regime, key, alpha=None):
+    """``(ns, values (n_seeds, len(ns)))`` of ``result[key]`` for one data set and regime (and alpha), seeds in
+    rows; only the seeds present at every n (the bootstrap pairs whole curves)."""
+    cells = {}
+    for r in runs:
+        q = r.params
+        if q["dataset"] == dataset and q["regime"] == regime and (alpha is None or q["alpha"] == alpha):
+            cells.setdefault(q["n"], {})[q["seed"]] = r.result[key]
+    if not cells:
+        return np.zeros(0), np.zeros((0, 0))
+    ns = sorted(cells)
+    seeds = sorted(set.intersection(*(set(c) for c in cells.values())))
+    return np.asarray(ns, float), np.asarray([[cells[n][s] for n in ns] for s in seeds], float).reshape(
+        len(seeds), len(ns))
+
+
+def paired(runs, dataset, n, a, b):
+    """Paired per-seed values at n: ``a`` and ``b`` are (regime, alpha, key); returns two equal-length arrays."""
+    def get(spec):
+        regime, alpha, key = spec
+        return {r.params["seed"]: r.result[key] for r in runs if r.params["dataset"] == dataset
+                and r.params["n"] == n and r.params["regime"] == regime and (alpha is None or r.params["alpha"] == alpha)}
+    ga, gb = get(a), get(b)
+    seeds = sorted(set(ga) & set(gb))
+    return np.array([ga[s] for s in seeds], float), np.array([gb[s] for s in seeds], float)
+
+
+def interval_verdict(low, high, want):
+    """'pass' / 'fail' / 'unresolved' for a 95% interval against ``want`` = ('>', x) or ('<', x)."""
+    op, x = want
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "unresolved"
+    good, bad = (low > x, high < x) if op == ">" else (high < x, low > x)
+    return "pass" if good else ("fail" if bad else "unresolved")
+
+
+def _alphas(runs, dataset):
+    al = sorted({r.params["alpha"] for r in runs if r.params["dataset"] == dataset and r.params["regime"] != "kernel"})
+    return (al[0], al[-1]) if al and al[0] < 1 <= al[-1] else (None, None)
+
+
+def evaluate(runs, ctx):
+    from paper_checks.api import Evaluation, Measurement
+    from paper_checks.fitting import bootstrap, fit_exponent, ratio_bootstrap
+    ms, notes, extra = [], [], {"datasets": []}
+    dsets = [d for d in GRID[ctx.mode]["data"] if any(r.params["dataset"] == d for r in runs)]
+    for ds in dsets:
+        extra["datasets"].append(ds)
+        a_f, a_l = _alphas(runs, ds)
+        ns = sorted({r.params["n"] for r in runs if r.params["dataset"] == ds})
+        h = next(r.params["h"] for r in runs if r.params["dataset"] == ds)
+        if a_f is None or not ns:
+            continue
+        n_max = ns[-1]
+        ex = extra[ds] = {"alpha_feature": a_f, "alpha_lazy": a_l, "h": h, "n_max": n_max, "fits": {}}
+        # learning curves and slopes (reported)
+        curves = {"feature": ("feature", a_f, "err"), "lazy": ("lazy", a_l, "err"),
+                  "NTK SVM": ("kernel", None, "svm_err"), "ridgeless NTK": ("kernel", None, "ridgeless_err")}
+        slope_txt = []
+        for label, (regime, alpha, key) in curves.items():
+            n_, e = table(runs, ds, regime, key, alpha)
+            if n_.size >= 2 and e.shape[0] >= 1 and np.all(e.mean(0) > 0):
+                fit = fit_exponent(n_, np.maximum(e, 1e-12), n_boot=ctx.n_boot, rng=ctx.rng(ds, label))
+                ex["fits"][label] = fit.as_dict()
+                slope_txt.append(f"{label} {fit.beta:.2f} ± {fit.std:.2f}")
+        notes.append(f"**{ds}** (h = {h}, feature α = {a_f:g}, lazy α = {a_l:g}, n = {ns}): fitted decay "
+                     f"exponents of the test error (upper half of log n): " + "; ".join(slope_txt) + ".")
+        # (a)
+        for label, other in (("lazy net", ("lazy", a_l, "err")), ("NTK SVM", ("kernel", None, "svm_err"))):
+            f, o = paired(runs, ds, n_max, ("feature", a_f, "err"), other)
+            if f.size < 2:
+                continue
+            b = bootstrap(np.stack([f, o], 1), lambda s: float(np.mean(s[:, 0] - s[:, 1])), n_boot=ctx.n_boot,
+                          rng=ctx.rng(ds, "a", label))
+            v = interval_verdict(b.low, b.high, (">", 0.0))
+            ms.append(Measurement(f"(a) {ds}, n = {n_max}: test error feature − {label}", "> 0", b.value, b.std,
+                                  "95% bootstrap interval over seeds above 0", v == "pass",
+                                  note=f"{v}; feature {f.mean():.4f}, {label} {o.mean():.4f}, 95% "
+                                       f"[{b.low:.4f}, {b.high:.4f}], {f.size} seeds"))
+        # (b)
+        for regime, alpha, want in (("feature", a_f, ("<", SPARSE_MAX)), ("lazy", a_l, (">", DENSE_MIN))):
+            v_, _ = paired(runs, ds, n_max, (regime, alpha, "n_eff"), (regime, alpha, "n_eff"))
+            if v_.size < 2:
+                continue
+            b = bootstrap(v_[:, None] / h, lambda s: float(s.mean()), n_boot=ctx.n_boot, rng=ctx.rng(ds, "b", regime))
+            v = interval_verdict(b.low, b.high, want)
+            extra_m = {k: paired(runs, ds, n_max, (regime, alpha, k), (regime, alpha, k))[0].mean() / h
+                       for k in ("n_eff_displacement", "n_eff_weights", "atoms")}
+            ms.append(Measurement(f"(b) {ds}, n = {n_max}: N_eff / h, {regime} (α = {alpha:g})",
+                                  f"{want[0]} {want[1]}", b.value, b.std,
+                                  f"95% bootstrap interval {'below' if want[0] == '<' else 'above'} {want[1]}",
+                                  v == "pass",
+                                  note=f"{v}; 95% [{b.low:.3f}, {b.high:.3f}]; per h: displacement "
+                                       f"{extra_m['n_eff_displacement']:.3f}, weights {extra_m['n_eff_weights']:.3f}, "
+                                       f"atoms {extra_m['atoms']:.3f}"))
+        # (c)
+        rl, rf = paired(runs, ds, n_max, ("lazy", a_l, "R"), ("feature", a_f, "R"))
+        if rl.size >= 2:
+            b = ratio_bootstrap(rl, rf, n_boot=ctx.n_boot, rng=ctx.rng(ds, "c"))
+            v = interval_verdict(b.low, b.high, ("<", 1.0))
+            rs = paired(runs, ds, n_max, ("kernel", None, "svm_R"), ("kernel", None, "svm_R"))[0]
+            T = next(r.result["T"] for r in runs if r.params["dataset"] == ds and "T" in r.result)
+            ms.append(Measurement(f"(c) {ds}, n = {n_max}: R_f(lazy) / R_f(feature)", "< 1", b.value, b.std,
+                                  "95% bootstrap interval over seeds below 1", v == "pass",
+                                  note=f"{v}; 95% [{b.low:.3f}, {b.high:.3f}]; R lazy {rl.mean():.4f}, feature "
+                                       f"{rf.mean():.4f}, NTK SVM {rs.mean():.4f}; T = {T:.4g}"))
+        conv = [r.result["converged"] for r in runs if r.params["dataset"] == ds and r.params["regime"] != "kernel"]
+        svm_ok = [r.result["svm_hard_margin"] for r in runs if r.params["dataset"] == ds
+                  and r.params["regime"] == "kernel"]
+        notes.append(f"{ds}: {sum(conv)}/{len(conv)} network runs stopped by the 99%-margin rule (the others at the "
+                     f"step budget); hard-margin SVM (max α_i < C) in {sum(svm_ok)}/{len(svm_ok)} runs.")
+    missing = [b for b in BIG if b not in dsets]
+    notes.append("Data sets run: " + ", ".join(dsets) + (
+        f"; not run: {', '.join(missing)} (full mode with --data-dir holding their files)" if missing else "") + ".")
+    return Evaluation(ms, notes="\n\n".join(notes), extra=extra)
+
+
+# ---------------------------------------------------------------------------------------------------- figures
+def deformed_strip(n_images=4, seed=0):
+    """Digits (rows: images) deformed at T_min, the chosen T and T_max (columns after the original)."""
+    from spherekern import datasets
+    from spherekern.diffeo import deform, temperature_range
+    images, _ = datasets.load("digits")
+    x = images[np.random.default_rng(seed).choice(images.shape[0], n_images, replace=False)]
+    lo, hi = temperature_range(images.shape[-1])
+    temps = (lo, chosen_temperature(images.shape[-1]), hi)
+    cols = [x] + [deform(x, T, rng=seed + i) for i, T in enumerate(temps)]
+    return np.stack(cols, 1)[:, :, 0], (0.0,) + temps
+
+
+def plot(runs, ev, ctx):
+    from paper_checks.fitting import PowerLawFit
+    from paper_checks.plotting import learning_curve, plt, save
+    files = []
+    for ds in ev.extra.get("datasets", []):
+        ex = ev.extra.get(ds)
+        if not ex:
+            continue
+        a_f, a_l, h = ex["alpha_feature"], ex["alpha_lazy"], ex["h"]
+        fig, axes = plt().subplots(1, 3, figsize=(15, 4.2))
+        curves = [(f"feature α={a_f:g}", "feature", a_f, "err", "feature"), (f"lazy α={a_l:g}", "lazy", a_l, "err", "lazy"),
+                  ("NTK SVM", "kernel", None, "svm_err", "NTK SVM"),
+                  ("ridgeless NTK", "kernel", None, "ridgeless_err", "ridgeless NTK")]
+        for label, regime, alpha, key, fk in curves:
+            n_, e = table(runs, ds, regime, key, alpha)
+            if n_.size and e.shape[0]:
+                fit = PowerLawFit.from_dict(ex["fits"][fk]) if fk in ex["fits"] else None
+                learning_curve(axes[0], n_, np.maximum(e, 1e-4), label, fit=fit)
+        axes[0].set(xlabel="n", ylabel="test error", title=f"{ds}: learning curves")
+        axes[0].legend(fontsize=7)
+        alphas = sorted({r.params["alpha"] for r in runs if r.params["dataset"] == ds and r.params["regime"] != "kernel"})
+        for alpha in alphas:
+            regime = "feature" if alpha < 1 else "lazy"
+            for key, mk, lab in (("n_eff", "o-", "N_eff"), ("atoms", "s:", "atoms")):
+                n_, v = table(runs, ds, regime, key, alpha)
+                if n_.size and v.shape[0]:
+                    axes[1].errorbar(n_, v.mean(0) / h, yerr=v.std(0, ddof=1) / h / np.sqrt(v.shape[0])
+                                     if v.shape[0] > 1 else None, fmt=mk, ms=4, capsize=2, label=f"{lab}, α={alpha:g}")
+            n_, R = table(runs, ds, regime, "R", alpha)
+            if n_.size and R.shape[0]:
+                axes[2].errorbar(n_, R.mean(0), yerr=R.std(0, ddof=1) / np.sqrt(R.shape[0]) if R.shape[0] > 1 else None,
+                                 fmt="o-", ms=4, capsize=2, label=f"{regime} α={alpha:g}")
+        n_, R = table(runs, ds, "kernel", "svm_R")
+        if n_.size and R.shape[0]:
+            axes[2].errorbar(n_, R.mean(0), yerr=R.std(0, ddof=1) / np.sqrt(R.shape[0]) if R.shape[0] > 1 else None,
+                             fmt="^--", ms=4, capsize=2, label="NTK SVM")
+        axes[1].axhline(SPARSE_MAX, color="r", lw=0.8, ls="--", label=f"sparse below {SPARSE_MAX}")
+        axes[1].axhline(DENSE_MIN, color="g", lw=0.8, ls="--", label=f"dense above {DENSE_MIN}")
+        axes[1].set(xscale="log", xlabel="n", ylabel="/ h", title=f"effective neurons and atoms (h = {h})")
+        axes[1].legend(fontsize=7)
+        axes[2].set(xscale="log", yscale="log", xlabel="n", ylabel="R_f = D_f / G_f", title="relative stability")
+        axes[2].legend(fontsize=7)
+        files.append(save(fig, ctx.figure_path(f"images_{ds}.png")))
+    strip, temps = deformed_strip()
+    fig, axes = plt().subplots(strip.shape[0], strip.shape[1], figsize=(1.6 * strip.shape[1], 1.6 * strip.shape[0]))
+    for i in range(strip.shape[0]):
+        for j in range(strip.shape[1]):
+            ax = axes[i, j]
+            ax.imshow(strip[i, j], cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(["original", f"T_min={temps[1]:.2g}", f"chosen T={temps[2]:.2g}",
+                              f"T_max={temps[3]:.2g}"][j], fontsize=7)
+    files.append(save(fig, ctx.figure_path("images_deformed_digits.png")))
+    return files
