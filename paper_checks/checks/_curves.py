@@ -183,6 +183,62 @@ def fit(regime, X, y, solver_seed=0):
     raise ValueError(f"unknown regime {regime!r}")
 
 
+#: Regimes whose runs also report ``err_avg`` (:func:`target_average_error`) for random targets.
+AVERAGED_REGIMES = ("lazy", "ridge")
+
+
+def target_covariance(p, info):
+    """The covariance of the random target a run samples, or None for the (deterministic) constant target.
+
+    Returns ``(gram, c1, jitter)``: ``gram(X, Y)`` the matrix ``E f*(x_i) f*(y_j)`` for distinct points, ``c1``
+    the variance ``E f*(x)^2`` and ``jitter`` the white noise the sampler added at each point (the GRF Cholesky's
+    jitter, ``info["jitter"]``). grf: ``sum_{k <= K} c_k N(k,d) P_k(x.y)`` with the sampled spectrum
+    (:func:`grf_spectrum` up to :func:`grf_kmax`; ``kernels.FromSpectrum``); teacher (|t|, a = 1): for every
+    width H, ``E[f*(x) f*(y)] = E_theta |theta.x| |theta.y|`` with theta uniform on S^(d-1), i.e.
+    ``(2 / (pi d)) (sqrt(1 - t^2) + t arcsin t)``, t = x.y (the Gaussian-theta closed form divided by
+    ``E|g|^2 = d``), and ``c1 = 1/d``.
+    """
+    kind, d = p["target"], p["d"]
+    if kind == "constant":
+        return None
+    if kind == "grf":
+        from spherekern.kernels import FromSpectrum
+        from theory import harmonic_dim
+        c = grf_spectrum(d, p["nu_t"], info.get("grf_kmax") or grf_kmax(d, p["nu_t"]))
+        k = FromSpectrum(c, d)
+        c1 = float(np.sum(c * np.asarray(harmonic_dim(np.arange(c.size), d), float)))
+        return (lambda A, B: k.gram(A, B)), c1, float(info.get("jitter", 0.0))
+    if kind == "teacher":
+        if p["a"] != 1:
+            raise ValueError(f"no closed-form teacher covariance for a = {p['a']!r} (only a = 1)")
+
+        def gram(A, B):
+            t = np.clip(A @ B.T, -1.0, 1.0)
+            return (2.0 / (math.pi * d)) * (np.sqrt(1.0 - t * t) + t * np.arcsin(t))
+        return gram, 1.0 / d, 0.0
+    raise ValueError(f"unknown target {kind!r}")
+
+
+def target_average_error(X, Xt, ridge, cov):
+    """``mean over the test points x of E_{f*}[(f(x) - f*(x))^2]`` for the NTK predictor
+    ``f = K(x, X) (K_XX + ridge I)^-1 y``, y = f*(X), averaged exactly over the target's distribution.
+
+    f is linear in y, so with ``B = (K_XX + ridge I)^-1 K(X, Xt)`` (column x: the weights of test point x) the
+    average is ``c1 + jitter - 2 B_x . C(X, x) + B_x . (C_XX + jitter I) B_x`` for each x (cov from
+    :func:`target_covariance`): a Rao-Blackwellised test error, whose only randomness left is the training and
+    test points. B comes from ``solvers.min_norm`` itself (same Cholesky, same ridge convention).
+    """
+    from spherekern.kernels import NTK
+    from spherekern.solvers import min_norm
+    gram, c1, jit = cov
+    B = min_norm(NTK(), X, NTK().gram(X, Xt), ridge=ridge).coef  # (n, m)
+    CXX = gram(X, X)
+    CXX = 0.5 * (CXX + CXX.T)
+    CXX.flat[:: X.shape[0] + 1] = c1 + jit
+    per = (c1 + jit) - 2.0 * np.einsum("ij,ij->j", B, gram(X, Xt)) + np.einsum("ij,ij->j", B, CXX @ B)
+    return float(per.mean())
+
+
 def compute(p):
     """Test error of one (d, n, seed, regime, target) run; see the module docstring."""
     from paper_checks.api import task_rng
@@ -195,6 +251,11 @@ def compute(p):
     pred = model.predict(Xt)
     err = float(np.mean((pred - yt) ** 2))
     train_res = float(np.max(np.abs(model.predict(X) - y))) if p["n"] else 0.0
+    cov = target_covariance(p, info) if p["regime"] in AVERAGED_REGIMES else None
+    if cov is not None:
+        t3 = time.perf_counter()
+        extra = dict(extra, err_avg=target_average_error(X, Xt, extra.get("ridge", 0.0), cov),
+                     t_avg=time.perf_counter() - t3)
     return {"err": err, "target_var": float(np.mean(yt ** 2)), "train_max_res": train_res,
             "t_data": t1 - t0, "t_fit": t2 - t1, **extra, **info}
 

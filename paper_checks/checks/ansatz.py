@@ -7,8 +7,14 @@ Reads the lazy runs of the `constant` and `grf` checks (shared tasks): the ridge
 the root of ``sum_k N(k,d) mu_k/(mu_k + kappa) = n`` for the NTK spectrum, target-independent). The theory is
 `theory.krr_learning_curve(n, d, mu, c, ridge)` with mu = `spectrum.ntk(d, kmax)` and c the target's
 spectrum (`_curves.target_spectrum`). For each target and d, with the prefactor
-``P = exp(mean over n >= 32 of log(measured(n) / theory(n)))`` (measured = mean over seeds; the
-uncertainty is the bootstrap over seeds):
+``P = exp(mean over the fit window of log(measured(n) / theory(n)))`` -- the fit window is the upper half of
+the n range on the log scale, n in [256, 2048], the window of every slope in these checks: the theory is a
+large-n one, and at n = 32-64 single training sets scatter by a factor 2 (constant target, d = 3, ridge:
+measured/theory 0.74-1.9 over 8 seeds at n = 32, 0.94-1.23 at n >= 128) -- measured = the mean over seeds of
+the test error averaged exactly over the random target's draws (``err_avg``, `_curves.target_average_error`;
+the plain test error for the constant target); the uncertainty is the bootstrap over seeds. One field draw per
+seed is not enough for a 10% criterion: for the smooth d = 3 field with ridge, one draw per seed gave
+P = 1.21 +- 0.21 (seeds 0.82, 1.67, 1.06), the exact average over draws 1.05 (0.98, 1.08, 1.07):
 
 (a) ridgeless, rough targets (nu_t below the crossover (d+2)/2: the rough field nu_t = 1 and the |t|
     teacher, nu_t = 3/2): ``|P - 1| <= 0.25``;
@@ -32,10 +38,12 @@ from . import _curves, constant, grf
 
 name = "ansatz"
 claim = ("The KRR eigenvalue theory (kappa_0 = its ridgeless effective ridge) predicts the lazy learning curves' "
-         "prefactor within 25% for rough targets without ridge and within 10% for every target with the ridge "
+         "prefactor (test error averaged over the target's draws, n in the upper half of the range) "
+         "within 25% for rough targets without ridge and within 10% for every target with the ridge "
          "lam = 10 n kappa_0; without ridge, for smooth and constant targets, it predicts the local slope within "
          "the slope tolerance, and the factor it misses in low d is reported, not judged.")
-version = "3"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: criteria (a)/(b)/(c) of issue 19, ridge runs
+version = "4"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: criteria (a)/(b)/(c) of issue 19, ridge runs;
+# 4: (a)/(b) judged on err_avg (exact average over the target's draws) over the upper half of the n range
 
 ROUGH_TOL = 0.25
 RIDGE_TOL = 0.10
@@ -90,17 +98,37 @@ def prefactor(E, theory_curve):
     return float(np.exp(np.mean(np.log(np.asarray(E, float).mean(0) / theory_curve))))
 
 
-def _prefactor_row(label, what, ns, E, th, tol, ctx):
+def _errors(sel, regime, match):
+    """(ns, E, key): the error curves judged for one target: ``err_avg`` (the test error averaged exactly over
+    the random target, `_curves.target_average_error`) for the GRF and teacher targets, ``err`` for the constant."""
+    key = "err" if match["target"] == "constant" else "err_avg"
+    ns, _, E = _curves.field(sel, key, regime, **match)
+    return ns, E, key
+
+
+def _prefactor_row(label, what, sel, regime, match, th_of, tol, ctx):
     from paper_checks.api import Measurement
-    from paper_checks.fitting import bootstrap
-    use = ns >= N_MIN
+    from paper_checks.fitting import bootstrap, upper_range
+    ns, E, key = _errors(sel, regime, match)
+    th = th_of(ns)
+    use = upper_range(ns)
     b = bootstrap(E[:, use], lambda e: prefactor(e, th[use]), n_boot=ctx.n_boot, rng=ctx.rng(label, what))
-    ratio = E[:, use].mean(0) / th[use]
+    ratio = E.mean(0) / th
+    note = ("measured/theory by n (fit window marked *): "
+            + ", ".join(f"{int(n)}{'*' if u else ''}: {v:.2f}" for n, v, u in zip(ns, ratio, use))
+            + f"; max |measured/theory − 1| in the window = {np.abs(ratio[use] - 1).max():.2f}")
+    out = {"n": ns.tolist(), "measured": E.mean(0).tolist(), "theory": th.tolist(), "prefactor": b.as_dict(),
+           "key": key}
+    if key == "err_avg":  # the single-draw test error, for comparison (its spread is the target's draw)
+        _, _, S = _curves.curves(sel, regime, **match)
+        Ps = bootstrap(S[:, use], lambda e: prefactor(e, th[use]), n_boot=ctx.n_boot, rng=ctx.rng(label, what, 1))
+        note += (f"; measured = the test error averaged exactly over the target's draws (err_avg); with the "
+                 f"single draw per seed instead (err): P = {Ps.value:.3f} ± {Ps.std:.3f}")
+        out["prefactor_single_draw"] = Ps.as_dict()
     m = Measurement(f"KRR theory, {what}, {label}: prefactor P = measured/theory (n ∈ [{int(ns[use].min())}, "
-                    f"{int(ns[use].max())}])", 1.0, b.value, b.std, f"|P − 1| ≤ {tol}", abs(b.value - 1) <= tol,
-                    note="measured/theory by n: " + ", ".join(f"{int(n)}: {v:.2f}" for n, v in zip(ns[use], ratio))
-                         + f"; max |measured/theory − 1| = {np.abs(ratio - 1).max():.2f}")
-    return m, {"n": ns.tolist(), "measured": E.mean(0).tolist(), "theory": th.tolist(), "prefactor": b.as_dict()}
+                    f"{int(ns[use].max())}], {E.shape[0]} seeds)", 1.0, b.value, b.std, f"|P − 1| ≤ {tol}",
+                    abs(b.value - 1) <= tol, note=note)
+    return m, out
 
 
 def evaluate(runs, ctx):
@@ -120,7 +148,8 @@ def evaluate(runs, ctx):
             pr = predictions(match, ns)
             ex["spectral_bias_lazy_ratio"] = float(pr["sb_lazy"][-1] / E[:, -1].mean())
             if rough:  # (a)
-                m, ex["ridgeless"] = _prefactor_row(label, "ridgeless", ns, E, pr["krr"], ROUGH_TOL, ctx)
+                m, ex["ridgeless"] = _prefactor_row(label, "ridgeless", sel, "lazy", match,
+                                                    lambda n: _curves.theory_curve("lazy", match, n), ROUGH_TOL, ctx)
                 ms.append(m)
             else:  # (c)
                 f = fit_exponent(ns, E, n_boot=ctx.n_boot, rng=ctx.rng(label, "slope"))
@@ -139,12 +168,11 @@ def evaluate(runs, ctx):
                          + ", ".join(f"{int(n)}: {v:.2f}" for n, v in zip(ns[use], ratio))
                          + "); the known low-d failure of the ridgeless theory on the sphere, theory/README.md §6"))
         try:  # (b)
-            nr, _, ER = _curves.curves(sel, "ridge", **match)
+            m, ex["ridge"] = _prefactor_row(label, f"ridge λ = {_curves.RIDGE_R:g} n κ₀", sel, "ridge", match,
+                                            lambda n: _curves.theory_curve("ridge", match, n), RIDGE_TOL, ctx)
         except ValueError as exc:
             ms.append(_curves.incomplete(f"KRR theory, ridge 10nκ₀, {label}", 1.0, exc))
         else:
-            m, ex["ridge"] = _prefactor_row(label, f"ridge λ = {_curves.RIDGE_R:g} n κ₀", nr, ER,
-                                            _curves.theory_curve("ridge", match, nr), RIDGE_TOL, ctx)
             ms.append(m)
         try:  # the spectral-bias ansatz: notes only
             nf, _, EF = _curves.curves(sel, "feature", **match)

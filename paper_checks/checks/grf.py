@@ -35,7 +35,8 @@ from . import _curves
 name = "grf"
 claim = ("Rough targets (nu_t < (d+2)/2, incl. the wide |t| teacher) give lazy and feature regimes the same "
          "exponent 2 nu_t/(d-1); smooth ones make the lazy regime generalise better (d = 3, 5).")
-version = "4"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512; 4: even fields (no k = 1)
+version = "5"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512; 4: even fields (no k = 1);
+# 5: lazy and ridge runs also report err_avg (the test error averaged exactly over the target's draws, for ansatz)
 
 DIMS = (3, 5)
 NS_FULL = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
