@@ -154,16 +154,19 @@ def effective_neurons(net, X=None, measure="contribution"):
     * ``"contribution"`` (default; needs X): ``a_h`` = r.m.s. on X of the neuron's term in the *trained
       part* of the function, ``F = alpha (f - f0)`` for the alpha-trick network
       (:func:`neuron_contributions`).  This is what the image paper's sparsity statement is about: how many
-      neurons the learnt predictor is made of.  It sees the change of both layers and is 0 for a neuron
-      training did not move.
+      neurons the learnt predictor is made of.  It sees the change of both layers, to first order in the lazy
+      regime (``w0_h phi'(.) (theta_h - theta0_h) . x + (w_h - w0_h) phi(.)``), and is 0 for a neuron training
+      did not move.
     * ``"displacement"``: ``a_h = |w_h - w0_h| * |theta_h - theta0_h|`` (``(theta, b)`` with biases), the
-      product of the two layers' displacements.  Cheaper (no data) but second order: in the lazy regime
-      both factors are ``O(1/alpha)`` and the term that matters, ``w0_h phi'(.) (theta_h - theta0_h) . x``, is
-      first order and ignored.
-    * ``"weights"``: ``a_h = |w_h| * |theta_h|``, the path norm's summands.  It includes the
-      initialisation, which dominates unless the weights grew much (a trial on digits, n = 128, h = 1000,
-      recorded in issue #17: ~300 for both the feature, alpha = 1e-2, and the lazy, alpha = 1e2, network), so
-      it does not isolate what was learnt.
+      product of the two layers' displacements.  No data needed, but second order: in the lazy regime both
+      factors are ``O(1/alpha)`` and the first-order terms above are ignored.
+    * ``"weights"``: ``a_h = |w_h| * |theta_h|``, the path norm's summands.  It includes the initialisation,
+      which dominates in the lazy regime: there it returns the initial weights' value
+      ``H (E|w| E|theta|)^2 / (E w^2 E|theta|^2) ~ 2H/pi`` whatever was learnt.
+
+    Measured (images check, digits parity, n = 256, H = 256, 6 seeds, soft hinge to 99% margins): ``N_eff / H``
+    = 0.389 (feature, alpha = 1e-2) vs 0.620 (lazy, alpha = 1e2) with ``"contribution"``, 0.395 vs 0.414 with
+    ``"displacement"`` (which does not separate the regimes), 0.405 vs 0.635 with ``"weights"``.
 
     Parameters
     ----------
