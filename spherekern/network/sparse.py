@@ -318,7 +318,7 @@ def refit_output(net, X, y, lam, *, tol=1e-6, gap_tol=1e-6, max_sweeps=20000):
     """Replace the output weights by an exact minimiser of the L1 objective, the first layer fixed.
 
     For a network with ``sphere=True`` and the directions ``theta_h`` it has learnt, solves the
-    convex problem (a lasso on the H features ``relu(theta_h . x)``)
+    convex problem (a lasso on the H features ``relu(theta_h . x)``)::
 
         min_w  (1/2n) sum_j (f(x_j) - y_j)^2 + lam sum_h |w_h| / H,
         f = H^{-(1 - xi/2)} sum_h w_h relu(theta_h . x) - (frozen xi-term),
