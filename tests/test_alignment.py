@@ -163,3 +163,26 @@ def test_extremal_vectors_population_limit_linear_teacher():
         best = T[np.argmax(np.abs(vals))]
         assert np.arccos(np.clip(best @ v, -1, 1)) < 0.1
         assert np.abs(vals).max() == pytest.approx(abs(gv), rel=0.1)
+
+
+def test_early_phase_ode_matches_the_network_module_gd():
+    """spherekern.network's own GD (plain steps, balanced init, biases) follows the early-phase ODE for small lam."""
+    from spherekern.network import TwoLayerNet, train
+    X, y, _ = _data(30, 2, seed=11)
+    lr, t = 2e-3, 4.0
+    net = TwoLayerNet(2, 24, seed=12, bias=True, init="balanced", init_scale=1e-6)
+    th0, w0 = net.parameters()
+    h = train(net, X, y, lr=lr, steps=int(round(t / lr)), loss="mse", momentum=0.0, backtrack=False, tol=0.0,
+              rtol=0.0, progress=False)
+    assert h.steps == int(round(t / lr))
+    th, w = net.parameters()
+    U, logr = al.early_phase_flow(X, y, th0, np.sign(w0), t, dt=lr)
+    Ugd = th / np.linalg.norm(th, axis=1, keepdims=True)
+    ang = np.arccos(np.clip(np.sum(U * Ugd, 1), -1, 1))
+    assert ang.max() < 5e-3
+    np.testing.assert_allclose(logr, np.log(np.linalg.norm(th, axis=1) / np.linalg.norm(th0, axis=1)),
+                               atol=1e-2 * max(1.0, np.abs(logr).max()))
+    # balanced: |w_j| = |(theta_j, b_j)| is conserved up to O(lr) (the output is still ~lam^2)
+    np.testing.assert_allclose(np.abs(w), np.linalg.norm(th, axis=1), rtol=1e-2)
+    U0 = th0 / np.linalg.norm(th0, axis=1, keepdims=True)
+    assert np.median(np.arccos(np.clip(np.sum(U * U0, 1), -1, 1))) > 0.2

@@ -26,7 +26,7 @@ def test_threshold_rule_on_built_tables():
 @pytest.mark.slow  # one atomic solve in R^6: 5 s idle, 140 s under this session's load
 def test_baseline_task_ols_against_sklearn():
     p = dict(d=chk.D, n=12, sigma=0.5, seed=0, steps=0, regime="baselines", m=0, lam=0.0, check="alignment",
-             base_seed=0)
+             base_seed=0, teacher="linear", l1=True)
     res = chk.compute(p)
     X, y, Xt, ft = chk.data(p)
     ref = LinearRegression().fit(X, y)
@@ -42,13 +42,34 @@ def test_runs_and_costs():
     q, f = chk.runs("quick"), chk.runs("full")
     assert len(q) < len(f)
     assert {p["regime"] for p in q} == {"baselines", "small", "large", "circle", "population"}
+    assert {p["teacher"] for p in q} == {"linear", "relu"}
     assert all(chk.cost(p) > 0 for p in q)
+    # the min-L1 solve (the expensive baseline) only where claim (d) needs it in quick mode
+    assert {p["n"] for p in q if p.get("l1")} == set(chk.GRID["quick"]["l1_n"])
+
+
+def test_data_centred_and_teachers():
+    p = dict(d=chk.D, n=50, sigma=0.0, seed=1, teacher="linear", check="alignment", base_seed=0)
+    X, y, Xt, ft = chk.data(p)
+    np.testing.assert_allclose(X.mean(0), 0, atol=1e-12)
+    # noise-free: y is the teacher at the raw inputs X + mu (mu the training mean), so x1 = A (y - C0) - mu_1
+    raw_x1 = (y - chk.C0) * chk.A
+    np.testing.assert_allclose(X[:, 0], raw_x1 - raw_x1.mean(), atol=1e-12)
+    assert np.all(np.abs(raw_x1) <= chk.A)
+    # the test points get the same shift: the test targets are the teacher at Xt + mu
+    np.testing.assert_allclose(ft, chk.C0 + (Xt[:, 0] + raw_x1.mean() - X[:, 0].mean()) / chk.A, atol=1e-12)
+    Z = np.array([[-1.0] + [0] * 4, [0.5] + [0] * 4])
+    np.testing.assert_allclose(chk.teacher(Z, "relu"), chk.C0 + np.array([0.0, 0.5]) - chk.A / 4)
+    with pytest.raises(ValueError, match="teacher"):
+        chk.teacher(Z, "tanh")
 
 
 @pytest.mark.slow
 @needs_cd
 def test_tiny_grid_end_to_end(tmp_path, monkeypatch):
-    monkeypatch.setitem(chk.GRID, "quick", dict(ns=(12, 32), sigmas=(0.5,), seeds=2, steps=400, big_m_n=(32,)))
+    monkeypatch.setitem(chk.GRID, "quick", dict(ns=(12, 32), sigmas=(0.5,), seeds=2, steps=400, sigma_bigm=0.5,
+                                                bigm_seeds=1, l1_n=(32,), large_n=(32,), nl_sigma=0.5, nl_ns=(32,),
+                                                nl_seeds=1))
     runs = []
     for p in chk.runs("quick"):
         if p["regime"] == "population":

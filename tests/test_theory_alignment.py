@@ -86,3 +86,46 @@ def test_early_phase_end_formula_and_errors():
         A.ols_excess_risk(1.0, 5, 3)
     with pytest.raises(ValueError, match="beta"):
         A.population_extremal_vectors([0.0, 0.0])
+
+
+def _box(rng, n, d, a, c, sigma):
+    X = rng.uniform(-a, a, (n, d))
+    y = c + X[:, 0] / a + sigma * rng.standard_normal(n)
+    X = X - X.mean(0)
+    return (y[:, None] * X).mean(0), y.mean()
+
+
+def test_box_moment_sd_monte_carlo():
+    rng = np.random.default_rng(5)
+    n, d, a, c, sigma, R = 200, 3, 2.0, 2.0, 0.7, 3000
+    V = np.array([_box(rng, n, d, a, c, sigma)[0] for _ in range(R)])
+    sd1, sd = A.box_moment_sd(sigma, n, a)
+    np.testing.assert_allclose(V.mean(0), [a / 3, 0, 0], atol=4 * sd / np.sqrt(R))
+    # sd of a sample sd from R draws: ~ sd / sqrt(2 R) = 1.3%; first-order-in-1/n formula
+    assert V[:, 0].std() == pytest.approx(sd1, rel=0.05)
+    np.testing.assert_allclose(V[:, 1:].std(0), sd, rtol=0.05)
+
+
+def test_all_active_threshold_against_the_exact_box_condition():
+    # the exact event "D_n/|D_n| is active on the whole box" is ybar > a |v|_1; the mean-field n_OLS should sit
+    # near its 50% point (measured 0.55 at n_OLS for sigma = 0.5 and 1), rare well below, likely well above
+    rng = np.random.default_rng(6)
+    d, a, c, sigma, R = 5, 2.0, 2.0, 0.5, 400
+    n0 = A.all_active_threshold(sigma, d, a, c)
+    assert n0 == pytest.approx(a * a * (sigma ** 2 / 3 + 1 / 9) * ((d - 1) * np.sqrt(2 / np.pi)
+                                                                     / (c / a - a / 3)) ** 2, rel=1e-12)
+
+    def frac(n):
+        hits = 0
+        for _ in range(R):
+            v, yb = _box(rng, n, d, a, c, sigma)
+            hits += yb > a * np.abs(v).sum()
+        return hits / R
+    assert 0.35 < frac(int(round(n0))) < 0.75
+    assert frac(int(round(4 * n0))) > 0.85
+    assert frac(int(round(n0 / 4))) < 0.4
+    # grows with sigma; no all-active maximum when c <= a^2/3
+    assert A.all_active_threshold(1.0, d, a, c) > n0
+    assert A.all_active_threshold(0.5, d, 2.0, 4 / 3) == np.inf
+    with pytest.raises(ValueError, match="d must be"):
+        A.all_active_threshold(0.5, 1, a, c)

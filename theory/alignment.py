@@ -16,6 +16,8 @@ population_extremal_vectors(beta)            the critical directions of G for y 
 population_G(u, beta)                        G(u) = E[y relu(u . x~)] in closed form (linear teacher)
 early_phase_end(g, lam, y_scale=1, mass=1)   time at which the aligned neurons' output reaches y_scale
 ols_excess_risk(sigma, n, d, intercept=True) E[(f_OLS(x) - beta.x)^2] for Gaussian inputs
+box_moment_sd(sigma, n, a)                   sd of the empirical correlation D_n's slope part (box design)
+all_active_threshold(sigma, d, a, c)         n above which the top extremal vector is all-active (box design)
 """
 from __future__ import annotations
 
@@ -137,3 +139,40 @@ def ols_excess_risk(sigma, n, d, intercept=True) -> float:
     if n <= d + 1:
         raise ValueError(f"n must be > d + 1 = {d + 1} for a finite OLS risk, got n={n}")
     return sigma ** 2 * d / (n - d - 1)
+
+
+def box_moment_sd(sigma, n, a) -> tuple:
+    r"""Standard deviations of ``v = (1/n) sum_k y_k x_k`` around ``(a/3) e_1`` in the box design (README 8.5).
+
+    Design: ``x ~ U[-a, a]^d`` centred on the training mean, ``y = c + x_1/a + sigma eps``. Then
+    ``v = S beta + sigma (1/n) sum eps_k x_k`` with ``S`` the empirical covariance, ``beta = e_1/a``; to first order
+    in ``1/n`` the coordinates are uncorrelated with variances ``(a^2/n)(sigma^2/3 + 4/45)`` (coordinate 1) and
+    ``(a^2/n)(sigma^2/3 + 1/9)`` (the others). Returns ``(sd_1, sd_other)``.
+    """
+    sigma = check_real(sigma, "sigma", minimum=0.0)
+    n = check_real(n, "n", minimum=0.0, strict=True)
+    a = check_real(a, "a", minimum=0.0, strict=True)
+    return (a * math.sqrt((sigma ** 2 / 3 + 4 / 45) / n), a * math.sqrt((sigma ** 2 / 3 + 1 / 9) / n))
+
+
+def all_active_threshold(sigma, d, a, c) -> float:
+    r"""Sample size above which the top extremal vector of ``G_n`` is all-active on the box (README 8.5).
+
+    Box design of :func:`box_moment_sd`. ``D_n = (v, ybar)``; the direction ``u0 = D_n/|D_n|`` is critical and
+    active on every point of ``[-a, a]^d`` iff ``ybar > a |v|_1``. With ``ybar ~ c``, ``|v_1| ~ a/3`` and
+    ``E sum_{i >= 2} |v_i| = (d - 1) s sqrt(2/pi)`` (``s`` the second output of :func:`box_moment_sd`) this holds
+    once ``s < s* = (c/a - a/3) / ((d - 1) sqrt(2/pi))``, i.e. for
+    ``n > n_OLS = a^2 (sigma^2/3 + 1/9) / s*^2``. A mean-field estimate (means of ``|v_i|``, the whole box
+    instead of the n data points), not a theorem; it needs ``c > a^2/3`` (else no all-active maximum even at
+    ``n = inf``: returns inf) and ``d >= 2``.
+    """
+    sigma = check_real(sigma, "sigma", minimum=0.0)
+    a = check_real(a, "a", minimum=0.0, strict=True)
+    c = check_real(c, "c")
+    if isinstance(d, bool) or int(d) != d or d < 2:
+        raise ValueError(f"d must be an integer >= 2, got {d!r}")
+    margin = c / a - a / 3.0
+    if margin <= 0:
+        return math.inf
+    s_star = margin / ((int(d) - 1) * math.sqrt(2.0 / math.pi))
+    return a * a * (sigma ** 2 / 3.0 + 1.0 / 9.0) / s_star ** 2

@@ -1,42 +1,41 @@
 """Early alignment and the optimisation threshold (Boursier & Flammarion 2024; issue #18).
 
-Network ``h(x) = sum_j a_j relu(w_j . x + b_j)`` (``spherekern.network.TwoLayerNet(bias=True, init=...)``),
-balanced small initialisation ``(w_j, b_j) ~ N(0, lam^2/m)``, ``a_j = +-||(w_j, b_j)||``, full-batch GD on
-``(1/2n) sum (h - y)^2``. Claims:
+Network ``h(x) = sum_j a_j relu(w_j . x + b_j)`` (``spherekern.network.TwoLayerNet(bias=True, init="balanced")``),
+balanced small initialisation ``(w_j, b_j) ~ N(0, lam^2/m)``, ``a_j = +-||(w_j, b_j)||``, plain full-batch GD
+(``lr = LR``, no momentum, no backtracking) on ``(1/2n) sum (h - y)^2`` for a fixed flow time ``T = steps * LR``.
+Claims:
 
 (a) at the end of the early phase (time ``t_1 = theory.alignment.early_phase_end``, from the largest
     ``|G_n|`` of the data's extremal vectors) at least 90% of the neuron mass ``|a_j| ||(w_j, b_j)||`` lies within
     ``ANGLE`` rad of an extremal vector of the right kind (``spherekern.alignment.extremal_vectors``);
 (b) the number of distinct neuron directions at the end does not grow with m (m = M_SMALL vs M_BIG);
 (c) the train loss vs n has an optimisation threshold n*: below it the network interpolates (train loss
-    < 10% of the least-squares train loss), from it on the train loss stays >= half of the least-squares one;
-(d) above n* the small-initialisation test error is within RATIO_TOL of least squares and below the
-    minimum-L1 interpolant (``solvers.atomic`` on the bias-augmented points), the min-norm NTK interpolant
+    < INTERP_FRAC sigma^2/2 at some d + 1 < n < n*), from n* on the mean train loss stays >= NOISE_FRAC times
+    the least-squares one; n* per sigma (m = M_SMALL; and m = M_BIG for SIGMA_BIGM);
+(d) above n* and above the predicted all-active scale ``n_OLS`` (the two largest such n) the small-initialisation test error is within RATIO_TOL of least squares and below
+    the minimum-L1 interpolant (``solvers.atomic`` on the bias-augmented points), the min-norm NTK interpolant
     and the same network from lam = 1.
 
-Data (why not Gaussian inputs): ``x ~ U[-1, 1]^d``, ``y = C + beta . x + sigma eps``, ``beta = e_1``, ``C = 2``. The
-targets are positive, so ``G_n`` has an all-active maximum ``u ∝ (E[y x], E[y])`` and no minimum with ``G_n < 0``:
-the aligned network is linear on the data and its later phase is least squares; this is the regime where
-the papers' simplicity bias (network ~ OLS) applies. With Gaussian inputs and ``C = 0`` (population extremal
-vectors ``theory.alignment.population_extremal_vectors``, checked against the data's in a row below) the
-aligned neurons are kinked inside the data and, at the budgets affordable here, the late phase slowly
-overfits (measured d = 5, m = 100, lam = 1e-6, n = 160: train loss 0.075 -> 0.039 from 3e4 to 1e5 steps).
+Design (theory/README.md section 8.5): ``x ~ U[-A, A]^d``, inputs centred on the training mean (the same shift
+applied to the test points), ``y = C0 + x_1/A + sigma eps``. Why this one: the threshold needs (i) many
+extremal vectors at small n, so that the aligned network has enough distinct neurons to interpolate, and (ii) a
+single one at large n. With ``A = 2`` the data are spread (``E|x|^2 = d A^2/3 = 6.7`` against the bias coordinate
+1) and G_n has 6-13 local maxima at n <= 16; for ``C0 > A^2/3`` the population maximum of G is *all-active*
+(``u0 . x~ > 0`` on the whole box), and once the sampling noise of ``D_n`` is below that margin (n above
+``theory.alignment.all_active_threshold``, ~71 for sigma = 0.5, ~163 for sigma = 1) it is the only maximum: every
+neuron with ``a > 0`` joins it, every ``a < 0`` neuron dies (no minimum with ``G_n < 0``), and the network is
+exactly linear on the data, i.e. least squares. Two designs without this failed here (measured, seed 0):
+the previous ``U[-1, 1]^5`` box (E|x|^2 = 1.7) has a single all-active maximum at every n, so the net is OLS
+at every n > d + 1 and never interpolates; Gaussian inputs with ``C0 = 0`` (the issue's design) in d = 2 and 10
+have only 1-4 maxima at every n, and their aligned neurons sit on data hyperplanes, where GD splits the clusters
+in the late phase (d = 10, n = 128: 14 directions and train/OLS 0.44 at T = 250, 21 directions and 0.04 at
+T = 600): slow overfitting, no threshold at an affordable budget.
 
-Measured before the first commit (seed 0, sigma = 0.5, quick settings, d = 5, m = 128, 2e4 steps of lr 0.05;
-the extremal vectors from a stand-in ascent, since ``critical_directions`` was not yet committed):
-(a) 100% of the mass within 0.1 rad at t_1 in every run (one all-active extremal vector per data set);
-(b) 4.0 vs 4.5 distinct directions (m = 128 vs 512, n = 32, 128); (c) NOT reproduced: the network equals
-least squares at the end of the early phase for every n (a single extremal vector), so it never interpolates
-with n > d + 1; later some neurons escape and overfit (n = 32: train 0.11 vs OLS 0.13); (d) test error / OLS
-= 4.4 +- 0.5 at n = 32, 128 (fails the factor 3), but below min-L1 (ratio 0.25), NTK (0.60) and the lam = 1
-network (0.29). A design in which small n has several extremal vectors (so that the network interpolates
-below n*) remains to be found; the rows report what this one gives.
-
-First full quick run with the real ``critical_directions`` (working tree of 07:11 UTC, 66 runs, 352 s wall with
---jobs 2 on the shared machine at load ~8, over the ~2 min target): (a) 1.000 (28 runs), (b) +0.25 +- 0.25
-directions, (c) FAIL for sigma = 0.25 (n* = 8, nothing interpolates above d + 1) and 0.5 (n* = 32, no
-interpolating n below), (d) test/OLS 1.000 (sigma 0.25, n = 64, 128) and 2.6 +- 0.9 (sigma 0.5, n = 128), below
-every interpolator (ratios 0.20, 0.28); population row 0.037 rad.
+No plateau stopping: with ``rtol`` stall detection the late phase stopped on a saddle (n = 16, sigma = 0.5,
+seed 0: train/OLS 1.000 after 400 late steps; 0.54 after the full budget), which fakes the threshold. Runs stop
+on the budget or on interpolation (``tol``). The non-linear teacher ``y = C0 + relu(x_1) - A/4 + sigma eps`` (a
+single kink inside the data: OLS cannot fit it, one extra neuron can) asks whether the simplicity bias is
+"linear" or "few neurons": above n* the network should fit f* with a few neurons, far better than OLS.
 """
 from __future__ import annotations
 
@@ -46,60 +45,84 @@ import numpy as np
 
 name = "alignment"
 claim = ("From a small balanced initialisation, neurons align with the extremal vectors of G_n; above an "
-         "optimisation threshold n* the network stops interpolating and generalises close to least squares, "
+         "optimisation threshold n* the network stops interpolating and generalises like least squares, "
          "better than interpolating methods.")
-version = "1"
+version = "2"
 
 D = 5
-C0 = 2.0
+A = 2.0              # inputs U[-A, A]^d
+C0 = 2.0             # the targets' offset: C0 > A^2/3 makes the population maximum all-active
 ANGLE = 0.1          # rad: "within a small angle" of an extremal vector
 ALIGN_TOL = 0.9      # claim (a)
-RATIO_TOL = 3.0      # claim (d): test error <= RATIO_TOL x OLS
-LAM_SMALL, LAM_BIG = 1e-6, 1.0
-LR = 0.05
-M_SMALL, M_BIG = 128, 512
+RATIO_TOL = 1.5      # claim (d): test error <= RATIO_TOL x OLS
+LAM_SMALL, LAM_BIG = 1e-12, 1.0
+LR = 0.01
+M_SMALL, M_BIG = 64, 256
 N_TEST = 4000
+TOL = 1e-7           # stop when train loss <= TOL mean(y^2)/2 (interpolated)
 GRID = {
-    "quick": dict(ns=(8, 12, 16, 32, 64, 128), sigmas=(0.25, 0.5), seeds=2, steps=20000, big_m_n=(32, 128)),
-    "full": dict(ns=(8, 12, 16, 32, 64, 128, 256, 512, 1024), sigmas=(0.1, 0.25, 0.5), seeds=5, steps=200000,
-                 big_m_n=(64, 256, 1024)),
+    "quick": dict(ns=(8, 12, 16, 24, 32, 64, 96, 128, 192, 256), sigmas=(0.5, 1.0), seeds=2, steps=30000,
+                  sigma_bigm=0.5, bigm_seeds=1, l1_n=(192, 256), large_n=(192, 256),
+                  nl_sigma=0.5, nl_ns=(16, 64, 256), nl_seeds=1),
+    "full": dict(ns=(8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024), sigmas=(0.25, 0.5, 1.0),
+                 seeds=5, steps=100000, sigma_bigm=0.5, bigm_seeds=5, l1_n=(64, 128, 192, 256, 384, 512),
+                 large_n=(64, 128, 192, 256, 384, 512),
+                 nl_sigma=0.5, nl_ns=(16, 32, 64, 128, 256, 512), nl_seeds=5),
 }
 
 
 def runs(mode):
     g = GRID[mode]
     out = []
+
+    def add(teacher, sigma, n, seed, bigm):
+        base = dict(d=D, n=n, sigma=sigma, seed=seed, steps=g["steps"], teacher=teacher)
+        out.append(dict(base, regime="baselines", m=0, lam=0.0, l1=bool(n in g["l1_n"])))
+        out.append(dict(base, regime="small", m=M_SMALL, lam=LAM_SMALL))
+        if bigm:
+            out.append(dict(base, regime="small", m=M_BIG, lam=LAM_SMALL))
+        if n in g["large_n"]:
+            out.append(dict(base, regime="large", m=M_SMALL, lam=LAM_BIG))
     for sigma in g["sigmas"]:
         for n in g["ns"]:
             for seed in range(g["seeds"]):
-                base = dict(d=D, n=n, sigma=sigma, seed=seed, steps=g["steps"])
-                out.append(dict(base, regime="baselines", m=0, lam=0.0))
-                out.append(dict(base, regime="small", m=M_SMALL, lam=LAM_SMALL))
-                if sigma == max(g["sigmas"]):
-                    out.append(dict(base, regime="large", m=M_SMALL, lam=LAM_BIG))
-                    if n in g["big_m_n"]:
-                        out.append(dict(base, regime="small", m=M_BIG, lam=LAM_SMALL))
-    out.append(dict(d=1, n=24, sigma=0.1, seed=0, steps=g["steps"], regime="circle", m=64, lam=LAM_SMALL))
-    out.append(dict(d=2, n=1000, sigma=0.5, seed=0, steps=0, regime="population", m=0, lam=0.0))
+                add("linear", sigma, n, seed, sigma == g["sigma_bigm"] and seed < g["bigm_seeds"])
+    for n in g["nl_ns"]:
+        for seed in range(g["nl_seeds"]):
+            add("relu", g["nl_sigma"], n, seed, False)
+    out.append(dict(d=1, n=24, sigma=0.1, seed=0, steps=g["steps"], teacher="relu", regime="circle", m=64,
+                    lam=LAM_SMALL))
+    out.append(dict(d=2, n=1000, sigma=0.5, seed=0, steps=0, teacher="linear", regime="population", m=0, lam=0.0))
     return out
 
 
 def cost(p):
     if p["regime"] in ("small", "large", "circle"):
-        return p["steps"] * p["m"] * (p["n"] + 16) * 1e-7
-    return 1e-3 * p["n"] + 0.5
+        return p["steps"] * p["m"] * (p["n"] + 16) * 1e-8
+    return (1e-3 * p["n"] + 0.5) * (20 if p.get("l1") else 1)
+
+
+def teacher(X, kind):
+    """``f*(x)``: ``C0 + x_1/A`` (linear) or ``C0 + relu(x_1) - A/4`` (relu, mean C0 on the box)."""
+    if kind == "linear":
+        return C0 + X[:, 0] / A
+    if kind == "relu":
+        return C0 + np.maximum(X[:, 0], 0.0) - A / 4
+    raise ValueError(f"teacher must be 'linear' or 'relu', got {kind!r}")
 
 
 def data(p, n_test=N_TEST):
-    """Training and test sets of a task (common random numbers across regimes)."""
+    """Centred training and test inputs, noisy training targets, noise-free test targets (common random numbers
+    across regimes: the seed depends on d, n, sigma, seed and the teacher only)."""
     from paper_checks.api import task_rng
-    rng = task_rng(p, ("d", "n", "sigma", "seed"))
-    d = p["d"]
-    beta = np.eye(d)[0]
-    X = rng.uniform(-1, 1, (p["n"], d))
-    y = C0 + X @ beta + p["sigma"] * rng.standard_normal(p["n"])
-    Xt = rng.uniform(-1, 1, (n_test, d))
-    return X, y, Xt, C0 + Xt @ beta
+    rng = task_rng(p, ("d", "n", "sigma", "seed", "teacher"))
+    d, kind = p["d"], p.get("teacher", "linear")
+    X = rng.uniform(-A, A, (p["n"], d))
+    y = teacher(X, kind) + p["sigma"] * rng.standard_normal(p["n"])
+    Xt = rng.uniform(-A, A, (n_test, d))
+    ft = teacher(Xt, kind)
+    mu = X.mean(0)
+    return X - mu, y, Xt - mu, ft
 
 
 def _sphere(X, y=None):
@@ -113,7 +136,6 @@ def _sphere(X, y=None):
 def _baselines(p):
     from spherekern.alignment import least_squares, predict_linear
     from spherekern.kernels import NTK
-    from spherekern.solvers.atomic import atomic
     from spherekern.solvers.min_norm import min_norm
     X, y, Xt, ft = data(p)
     c, b = least_squares(X, y)
@@ -123,9 +145,11 @@ def _baselines(p):
     Zt, rt = _sphere(Xt)
     ntk = min_norm(NTK(), Z, yz)
     out["ntk_test"] = float(np.mean((rt * ntk.predict(Zt) - ft) ** 2))
-    sol = atomic(Z, yz, method="ipm", tol=1e-4)
-    out["l1_test"] = float(np.mean((rt * sol.predict(Zt) - ft) ** 2))
-    out["l1_converged"] = bool(sol.converged)
+    if p.get("l1"):
+        from spherekern.solvers.atomic import atomic
+        sol = atomic(Z, yz, method="ipm", tol=1e-4)
+        out["l1_test"] = float(np.mean((rt * sol.predict(Zt) - ft) ** 2))
+        out["l1_converged"] = bool(sol.converged)
     return out
 
 
@@ -150,6 +174,7 @@ def _population(p):
 
 
 def _network(p):
+    import time
     from spherekern import alignment as al
     from spherekern.network import TwoLayerNet, train
     from theory.alignment import early_phase_end
@@ -162,7 +187,8 @@ def _network(p):
     rec = sorted({0, s1, steps} | ({int(v) for v in np.geomspace(1, steps, 12)} if p["regime"] == "circle"
                                    else set()))
     net = TwoLayerNet(d, m, seed=int(p["seed"]) * 1000 + 7, bias=True, init="balanced", init_scale=lam)
-    h = train(net, X, y, lr=LR, steps=steps, loss="mse", momentum=0.0, backtrack=False, tol=0.0, rtol=0.0,
+    c0 = time.process_time()
+    h = train(net, X, y, lr=LR, steps=steps, loss="mse", momentum=0.0, backtrack=False, tol=TOL, rtol=0.0,
               record_steps=rec, progress=False)
     th = np.asarray(h.directions)         # (r, m, d + 1), bias last
     W = np.asarray(h.weights)             # (r, m)
@@ -172,16 +198,18 @@ def _network(p):
         U = th[i]
         mass = np.abs(W[i]) * np.linalg.norm(U, axis=1)
         return U, mass, np.sign(W[i])
-    i1 = steps_rec.index(s1)
+    i1 = steps_rec.index(s1) if s1 in steps_rec else len(steps_rec) - 1
     U1, mass1, sg1 = state(i1)
     Ue, masse, _ = state(len(steps_rec) - 1)
     pred = net.predict(X)
     out = {"t1": t1, "s1": s1, "g_max": g, "n_extremal": int(len(ev.values)),
+           "n_max": int(np.sum(ev.kinds == "max")), "n_min": int(np.sum(ev.kinds == "min")),
            "aligned_t1": al.aligned_fraction(U1, mass1, ev.directions, ANGLE, signs=sg1, target_kinds=ev.kinds),
            "n_dirs_t1": al.count_directions(U1, mass1, ANGLE),
            "n_dirs_end": al.count_directions(Ue, masse, ANGLE),
            "train": float(np.mean((pred - y) ** 2) / 2),
-           "test": float(np.mean((net.predict(Xt) - ft) ** 2))}
+           "test": float(np.mean((net.predict(Xt) - ft) ** 2)),
+           "steps_run": int(h.steps), "cpu_s": time.process_time() - c0}
     if not np.isfinite(out["train"]):
         raise FloatingPointError(f"GD diverged (train loss {out['train']}) at lr = {LR}")
     if p["regime"] == "circle":
@@ -202,15 +230,16 @@ def compute(p):
 
 
 INTERP_FRAC = 0.1    # (c): "interpolates" = train loss < INTERP_FRAC * sigma^2 / 2
-NOISE_FRAC = 0.5     # (c): "stays near the noise level" = train loss >= NOISE_FRAC * OLS train loss
+NOISE_FRAC = 0.9     # (c): "stays near the noise level" = train loss >= NOISE_FRAC * OLS train loss
 
 
-def _table(runs, regime, key, sigma, m=None):
-    """{n: array over seeds} of result[key] for one regime and sigma (and m)."""
+def _table(runs, regime, key, sigma, m=None, teacher="linear"):
+    """{n: array over seeds} of result[key] for one regime, sigma, teacher (and m); runs lacking key are skipped."""
     out = {}
     for r in runs:
         p = r.params
-        if p["regime"] == regime and p["sigma"] == sigma and (m is None or p["m"] == m) and p["d"] == D:
+        if (p["regime"] == regime and p["sigma"] == sigma and (m is None or p["m"] == m) and p["d"] == D
+                and p.get("teacher", "linear") == teacher and key in r.result):
             out.setdefault(p["n"], []).append(r.result[key])
     return {n: np.asarray(v, float) for n, v in sorted(out.items())}
 
@@ -241,14 +270,40 @@ def _boot_ratio(a, b, rng, n_boot):
     return float(np.std(a[idx].mean(1) / b[idx].mean(1)))
 
 
+def _threshold_row(runs, s, m, Measurement, extra):
+    """Claim (c) for one sigma and width: (row, n_star)."""
+    from theory.alignment import all_active_threshold
+    tr, otr = _table(runs, "small", "train", s, m), _table(runs, "baselines", "ols_train", s)
+    tr = {n: v for n, v in tr.items() if n in otr}
+    if not tr:
+        return None, None
+    n_star, interp = threshold(tr, otr, s)
+    n_ols = all_active_threshold(s, D, A, C0)
+    k1 = _table(runs, "small", "n_dirs_t1", s, m)
+    small_n = [n for n in k1 if n <= 16]
+    kbar = float(np.mean([k1[n].mean() for n in small_n])) if small_n else float("nan")
+    nmax = _table(runs, "small", "n_max", s, m)
+    extra[f"sigma={s},m={m}"] = {"n_star": n_star, "interpolating_n": interp, "n_all_active_pred": n_ols,
+                                 "train_over_ols": {n: float(v.mean() / otr[n].mean()) for n, v in tr.items()},
+                                 "maxima_of_G_n": {n: float(v.mean()) for n, v in nmax.items()}}
+    ratios = ", ".join(f"{n}: {tr[n].mean() / otr[n].mean():.2f}" for n in tr)
+    row = Measurement(f"(c) optimisation threshold n*, σ={s}, m={m}", f"~ {n_ols:.0f} (n_OLS)", n_star, None,
+                      f"interpolation (train < {INTERP_FRAC} σ²/2) at some d+1 < n < n*, train ≥ "
+                      f"{NOISE_FRAC}·OLS train for all n ≥ n*", bool(n_star is not None and interp),
+                      note=f"interpolating n: {interp}; train/OLS by n: {ratios}; K(t_1)(d+1) = "
+                           f"{kbar * (D + 1):.0f} at n ≤ 16 (K = {kbar:.1f} directions)")
+    return row, n_star
+
+
 def evaluate(runs, ctx):
     from paper_checks.api import Evaluation, Measurement
+    from theory.alignment import all_active_threshold
+    g = GRID[ctx.mode] if ctx.mode in GRID else GRID["quick"]
     ms, extra = [], {}
-    sigmas = sorted({r.params["sigma"] for r in runs if r.params["regime"] == "baselines"})
-    small = [r for r in runs if r.params["regime"] == "small" and r.params["m"] == M_SMALL]
+    lin = [r for r in runs if r.params.get("teacher", "linear") == "linear"]
+    sigmas = sorted({r.params["sigma"] for r in lin if r.params["regime"] == "baselines"})
     # (a)
-    al = np.array([r.result["aligned_t1"] for r in small + [r for r in runs if r.params["regime"] == "small"
-                                                            and r.params["m"] == M_BIG]])
+    al = np.array([r.result["aligned_t1"] for r in runs if r.params["regime"] == "small"])
     if al.size:
         se = float(al.std(ddof=1) / np.sqrt(al.size)) if al.size > 1 else float("nan")
         ms.append(Measurement(f"(a) mass within {ANGLE} rad of an extremal vector at t_1 (mean of {al.size} runs)",
@@ -256,54 +311,89 @@ def evaluate(runs, ctx):
                               bool(al.mean() >= ALIGN_TOL and se < 1 - ALIGN_TOL),
                               note=f"worst run {al.min():.3f}; t_1 = log(1/λ)/g_max, λ = {LAM_SMALL}"))
     # (b)
-    sig = max(sigmas) if sigmas else None
-    if sig is not None:
-        a, b = _table(runs, "small", "n_dirs_end", sig, M_SMALL), _table(runs, "small", "n_dirs_end", sig, M_BIG)
-        common = [n for n in b if n in a]
-        if common:
-            diff = np.concatenate([b[n] - a[n] for n in common])
-            se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else float("nan")
-            ms.append(Measurement(f"(b) distinct directions, m={M_BIG} minus m={M_SMALL} (σ={sig}, n={common})",
-                                  "≤ 1", float(diff.mean()), se, "mean ≤ 1 (se < 1)",
-                                  bool(diff.mean() <= 1 and se < 1),
-                                  note=f"m={M_SMALL}: {np.mean([a[n].mean() for n in common]):.1f}, "
-                                       f"m={M_BIG}: {np.mean([b[n].mean() for n in common]):.1f} directions"))
+    sig = g["sigma_bigm"]
+    pairs = {}
+    for r in lin:
+        p = r.params
+        if p["regime"] == "small" and p["sigma"] == sig:
+            pairs.setdefault((p["n"], p["seed"]), {})[p["m"]] = r.result["n_dirs_end"]
+    diff = np.array([v[M_BIG] - v[M_SMALL] for v in pairs.values() if M_BIG in v and M_SMALL in v], float)
+    if diff.size:
+        se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else float("nan")
+        both = [v for v in pairs.values() if M_BIG in v and M_SMALL in v]
+        ms.append(Measurement(f"(b) distinct directions, m={M_BIG} minus m={M_SMALL} (σ={sig}, {diff.size} data sets)",
+                              "≤ 1", float(diff.mean()), se, "mean ≤ 1 (se < 1)",
+                              bool(diff.mean() <= 1 and se < 1),
+                              note=f"m={M_SMALL}: {np.mean([v[M_SMALL] for v in both]):.1f}, "
+                                   f"m={M_BIG}: {np.mean([v[M_BIG] for v in both]):.1f} directions (mean)"))
     # (c), (d)
+    stars = {}
     for s in sigmas:
-        tr, otr = _table(runs, "small", "train", s, M_SMALL), _table(runs, "baselines", "ols_train", s)
-        if not tr or set(tr) != set(otr):
-            continue
-        n_star, interp = threshold(tr, otr, s)
-        extra[f"sigma={s}"] = {"n_star": n_star, "interpolating_n": interp,
-                               "train": {n: v.mean() for n, v in tr.items()}}
-        ms.append(Measurement(f"(c) optimisation threshold n*, σ={s}, m={M_SMALL}", "exists", n_star, None,
-                              f"interpolation (train < {INTERP_FRAC} σ²/2) at some d+1 < n < n*, train ≥ "
-                              f"{NOISE_FRAC}·OLS train for all n ≥ n*", bool(n_star is not None and interp),
-                              note=f"interpolating n: {interp}"))
+        for m in (M_SMALL, M_BIG):
+            if m == M_BIG and s != sig:
+                continue
+            row, n_star = _threshold_row(lin, s, m, Measurement, extra)
+            if row is None:
+                continue
+            ms.append(row)
+            if m == M_SMALL:
+                stars[s] = n_star
+        n_star = stars.get(s)
         if n_star is None:
             continue
-        te, ols = _table(runs, "small", "test", s, M_SMALL), _table(runs, "baselines", "ols_test", s)
-        above = [n for n in te if n >= 4 * n_star][-2:] or [max(te)]
-        a = np.concatenate([te[n] / ols[n].mean() for n in above])
+        te, ols = _table(lin, "small", "test", s, M_SMALL), _table(lin, "baselines", "ols_test", s)
+        n_ols = all_active_threshold(s, D, A, C0)   # (d) is asked where theory says the net is OLS (README 8.5)
+        above = [n for n in te if n >= max(n_star, n_ols) and n in ols][-2:] or [max(te)]
         num = np.concatenate([te[n] for n in above])
         den = np.concatenate([ols[n] for n in above])
         ratio = float(num.mean() / den.mean())
         sd = _boot_ratio(num, den, ctx.rng("ratio", s), ctx.n_boot)
         ms.append(Measurement(f"(d) test error / OLS, σ={s}, n={above}", f"≤ {RATIO_TOL}", ratio, sd,
                               f"≤ {RATIO_TOL} (std < {RATIO_TOL / 3:.1f})",
-                              bool(ratio <= RATIO_TOL and sd < RATIO_TOL / 3),
-                              note=f"per-run ratios {np.round(a, 2).tolist()}"))
+                              bool(ratio <= RATIO_TOL and (not sd == sd or sd < RATIO_TOL / 3)),
+                              note=f"per-run ratios {np.round(num / den, 3).tolist()}"))
         worst = []
         for key, regime in (("l1_test", "baselines"), ("ntk_test", "baselines"), ("test", "large")):
-            other = _table(runs, regime, key, s, M_SMALL if regime == "large" else None)
+            other = _table(lin, regime, key, s, M_SMALL if regime == "large" else None)
             if all(n in other for n in above):
                 worst.append((key if regime == "baselines" else "large-init net",
                               float(np.mean([te[n].mean() / other[n].mean() for n in above]))))
         if worst:
             r_max = max(v for _, v in worst)
             ms.append(Measurement(f"(d) test error / interpolators', σ={s}, n={above}", "< 1", r_max, None,
-                                  "small-init below every other method", bool(r_max < 1),
+                                  "small-init below every other method (" + ", ".join(k for k, _ in worst) + ")",
+                                  bool(r_max < 1 and len(worst) == 3),
                                   note=", ".join(f"{k}: {v:.3f}" for k, v in worst)))
+    for s in sigmas:
+        # the mechanism behind (c)-(d): from n_1 on G_n has a single (all-active) maximum in every data set, so the
+        # net is least squares; predicted n_1 ~ n_OLS (README 8.5), and n* <= n_1
+        nmax = _table(lin, "small", "n_max", s, M_SMALL)
+        ns = sorted(nmax)
+        n_1 = next((ns[i] for i in range(len(ns)) if all(np.all(nmax[n] == 1) for n in ns[i:])), None)
+        n_ols = all_active_threshold(s, D, A, C0)
+        ok = n_1 is not None and 0.5 <= n_1 / n_ols <= 2 and stars.get(s) is not None and stars[s] <= n_1
+        ms.append(Measurement(f"(c) single maximum of G_n from n_1, σ={s}", f"~ {n_ols:.0f} (n_OLS)", n_1, None,
+                              "n_1 / n_OLS in [0.5, 2] and n* ≤ n_1", bool(ok),
+                              note=f"n* = {stars.get(s)}; maxima of G_n by n (mean): "
+                                   + ", ".join(f"{n}: {nmax[n].mean():.1f}" for n in ns)))
+    # non-linear teacher: above n* the network is still least squares (one all-active extremal vector)
+    s_nl = g["nl_sigma"]
+    te = _table(runs, "small", "test", s_nl, M_SMALL, "relu")
+    ols = _table(runs, "baselines", "ols_test", s_nl, None, "relu")
+    if te and ols:
+        n_big = max(n for n in te if n in ols)
+        ratio = float(te[n_big].mean() / ols[n_big].mean())
+        others = []
+        for key in ("ntk_test", "l1_test"):
+            o = _table(runs, "baselines", key, s_nl, None, "relu")
+            if n_big in o:
+                others.append(f"{key}/OLS {o[n_big].mean() / ols[n_big].mean():.3f}")
+        lg = _table(runs, "large", "test", s_nl, M_SMALL, "relu")
+        if n_big in lg:
+            others.append(f"large-init/OLS {lg[n_big].mean() / ols[n_big].mean():.3f}")
+        ms.append(Measurement(f"(nl) relu teacher, σ={s_nl}, n={n_big}: small-init test / OLS test", "1 (linear net)",
+                              ratio, None, "within 1% of 1", bool(abs(ratio - 1) <= 0.01),
+                              note="; ".join(others)))
     pop = [r for r in runs if r.params["regime"] == "population"]
     for r in pop:
         ang = max(r.result["angle_max"], r.result["angle_min"])
@@ -330,7 +420,7 @@ def plot(runs, ev, ctx):
             if t:
                 ns = np.array(list(t))
                 axes[2 * i + col].loglog(ns, [max(v.mean(), 1e-12) for v in t.values()], "o-", ms=3, label=label)
-        n_star = ev.extra.get(f"sigma={s}", {}).get("n_star")
+        n_star = ev.extra.get(f"sigma={s},m={M_SMALL}", {}).get("n_star")
         for col, what in ((0, "train loss"), (1, "test error vs f*")):
             ax = axes[2 * i + col]
             if n_star:
