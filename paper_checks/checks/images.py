@@ -44,8 +44,8 @@ smallest and the largest; 1e-6 because N_eff / h falls with alpha, below), 10 se
 holds their files, MNIST / Fashion-MNIST / CIFAR-10 at n = 32..8192 and 10000 (test 5000), R_f on 1000 test
 images. The report says which data sets ran.
 
-Measured, quick mode (``--seed 0``, 2026-12-03; 72 runs, 192 s of CPU, 10.7 min wall at load average ~10 on the
-shared 2-core machine, ~1.6 min expected on 2 quiet cores), at n = 256: (a) feature - lazy 0.0045 +- 0.0012
+Measured, quick mode (``--seed 0``, 2026-12-03; 72 runs, ``--jobs 2`` on the shared 2-core machine: 181 s of CPU,
+2.1 min wall at load average 3-4; 192 s of CPU, 10.7 min wall at load ~10; identical numbers), at n = 256: (a) feature - lazy 0.0045 +- 0.0012
 (errors 0.0452 vs 0.0407), feature - SVM 0.0068 +- 0.0021 (SVM 0.0383; ridgeless 0.0305): PASS; (b) N_eff / h
 0.389 +- 0.013 (feature) -- FAIL, resolved -- and 0.620 +- 0.006 (lazy): PASS; the displacement measure gives
 0.395 vs 0.414 (no separation), the weights' 0.405 vs 0.635, activation-pattern atoms 0.98 h vs h; (c) R_f ratio
