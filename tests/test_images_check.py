@@ -181,3 +181,14 @@ def test_quick_check_end_to_end(tmp_path):
     assert sum(lab.startswith("(c)") for lab in labels) == 1
     assert (tmp_path / "figures" / "images_digits.png").exists()
     assert "images" in (tmp_path / "report.md").read_text()
+
+
+def test_cli_data_dir(tmp_path, monkeypatch, capsys):
+    from paper_checks import cli
+    monkeypatch.delenv(chk.DATA_DIR_ENV, raising=False)
+    assert cli.main(["--list", "--only", "images", "--data-dir", str(tmp_path / "missing")]) == 2
+    assert "--data-dir: must be an existing folder" in capsys.readouterr().err
+    monkeypatch.setenv(chk.DATA_DIR_ENV, "")      # restored by monkeypatch after the CLI sets it
+    assert cli.main(["--list", "--only", "images", "--data-dir", str(tmp_path)]) == 0
+    import os
+    assert os.environ[chk.DATA_DIR_ENV] == str(tmp_path.resolve())
