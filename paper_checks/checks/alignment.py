@@ -35,7 +35,17 @@ No plateau stopping: with ``rtol`` stall detection the late phase stopped on a s
 seed 0: train/OLS 1.000 after 400 late steps; 0.54 after the full budget), which fakes the threshold. Runs stop
 on the budget or on interpolation (``tol``). The non-linear teacher ``y = C0 + relu(x_1) - A/4 + sigma eps`` (a
 single kink inside the data: OLS cannot fit it, one extra neuron can) asks whether the simplicity bias is
-"linear" or "few neurons": above n* the network should fit f* with a few neurons, far better than OLS.
+"linear" or "few neurons". Measured: "linear" -- above n* G_n has one all-active maximum for this teacher too, the net is
+least squares (test/OLS 1.000 at n = 192), missing the kink; the NTK interpolant is 1.37x worse there, 0.85x
+(better) at n = 256 (previous grid).
+
+Quick run (2026-12-03, --seed 0, fresh cache, 103 runs, --jobs 2: 112 s CPU, 124 s wall at load 3-4 on the
+shared 2-core machine): (a) 1.000 (worst run 0.987), (b) +0.30 +- 0.15 directions (2.9 vs 3.2), (c) n* = 96 for
+sigma = 0.5 (m = 64 and 256) and sigma = 1 (m = 64), interpolation at n = 8-16 (and 24), train/OLS 0.8-0.86 at
+n = 64, 1.00 from 96/192 on; G_n has a single maximum from n_1 = 96 (sigma 0.5) and 256 (sigma 1) against
+n_OLS = 71 and 163; the train-loss threshold n* did *not* move with sigma (the extra maxima at sigma = 1 carry
+little mass); (d) test/OLS 1.000 at n = 192, 256, small-init / (min-L1, NTK, lam = 1 net) at most 0.083
+(sigma 0.5) and 0.103 (sigma 1).
 """
 from __future__ import annotations
 
@@ -47,7 +57,7 @@ name = "alignment"
 claim = ("From a small balanced initialisation, neurons align with the extremal vectors of G_n; above an "
          "optimisation threshold n* the network stops interpolating and generalises like least squares, "
          "better than interpolating methods.")
-version = "2"
+version = "2"  # 2: the box design of the module docstring (version 1: U[-1,1]^5, lam 1e-6, lr 0.05)
 
 D = 5
 A = 2.0              # inputs U[-A, A]^d
@@ -62,8 +72,8 @@ N_TEST = 4000
 TOL = 1e-7           # stop when train loss <= TOL mean(y^2)/2 (interpolated)
 GRID = {
     "quick": dict(ns=(8, 12, 16, 24, 32, 64, 96, 128, 192, 256), sigmas=(0.5, 1.0), seeds=2, steps=30000,
-                  sigma_bigm=0.5, bigm_seeds=1, l1_n=(192, 256), large_n=(192, 256),
-                  nl_sigma=0.5, nl_ns=(16, 64, 256), nl_seeds=1),
+                  sigma_bigm=0.5, bigm_seeds=1, l1_n=(192,), large_n=(192,),
+                  nl_sigma=0.5, nl_ns=(16, 64, 192), nl_seeds=1),
     "full": dict(ns=(8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024), sigmas=(0.25, 0.5, 1.0),
                  seeds=5, steps=100000, sigma_bigm=0.5, bigm_seeds=5, l1_n=(64, 128, 192, 256, 384, 512),
                  large_n=(64, 128, 192, 256, 384, 512),
@@ -355,9 +365,10 @@ def evaluate(runs, ctx):
         worst = []
         for key, regime in (("l1_test", "baselines"), ("ntk_test", "baselines"), ("test", "large")):
             other = _table(lin, regime, key, s, M_SMALL if regime == "large" else None)
-            if all(n in other for n in above):
-                worst.append((key if regime == "baselines" else "large-init net",
-                              float(np.mean([te[n].mean() / other[n].mean() for n in above]))))
+            common = [n for n in above if n in other]     # quick mode solves min-L1 / trains lam = 1 at one n
+            if common:
+                worst.append((f"{key if regime == 'baselines' else 'large-init net'} (n={common})",
+                              float(np.mean([te[n].mean() / other[n].mean() for n in common]))))
         if worst:
             r_max = max(v for _, v in worst)
             ms.append(Measurement(f"(d) test error / interpolators', σ={s}, n={above}", "< 1", r_max, None,
