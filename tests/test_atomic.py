@@ -437,7 +437,7 @@ def test_ipm_method_bad_input():
     X, y = _data()
     with pytest.raises(ValueError, match="tol must be >= 1e-05 with method='ipm'"):
         atomic(X, y, method="ipm", tol=1e-7)
-    with pytest.raises(ValueError, match="method must be 'ipm' or 'simplex'"):
+    with pytest.raises(ValueError, match="method must be 'auto', 'ipm' or 'simplex'"):
         atomic(X, y, method="newton")
     X2, y2 = X.copy(), y.copy()
     X2[1] = X2[0]

@@ -97,6 +97,7 @@ def test_refuses_max_above_one():
 
 
 def test_proves_certified_atomic_solution():
+    """The public method AtomicSolution.verify (and atomic(..., verify=...)) proves the certified dual."""
     from spherekern.solvers import atomic
 
     rng = np.random.default_rng(0)
@@ -104,11 +105,64 @@ def test_proves_certified_atomic_solution():
     T = _unit(rng, 200, 3)
     y = np.abs(X @ T.T) @ rng.choice([-1.0, 1.0], 200) / np.sqrt(200)
     sol = atomic(X, y)
-    assert sol.converged
-    r = prove_bound(sol._X, sol.dual, sol.power, tol=1e-6)
+    assert sol.converged and sol.proof is None
+    r = sol.verify(tol=1e-6)
+    assert r is sol.proof
     assert r.proved and r.complete
     assert r.bound >= sol.certificate - 1e-12
     assert r.bound >= _sampled_max(X, sol.dual, 1, 100_000, rng)
+    # the proven gap: objective - y.p / max(1, bound), independent of the solver's certificate
+    assert sol.proven_gap == pytest.approx(max(sol.objective - float(y @ sol.dual) / max(1.0, r.bound), 0.0),
+                                           rel=1e-12, abs=1e-15)
+    assert sol.proven_gap <= 2e-6 * sol.objective
+    # the option of atomic runs the same proof at the solve's tol
+    sol2 = atomic(X, y, verify=30.0)
+    assert sol2.proof is not None and sol2.proof.tol == 1e-7 and sol2.proof.proved
+    assert sol2.proven_gap <= 2e-7 * sol2.objective
+
+
+def test_verify_lasso_and_scaled_solution():
+    """lam > 0: the proven gap is the lasso duality gap with p / max(1, bound) (u = n lam p / c), checked against
+    the dual objective written out here; scaled data (y x 1e-100) gives the same proof and the gap x 1e-200."""
+    from spherekern.solvers import atomic
+
+    rng = np.random.default_rng(3)
+    X = _unit(rng, 24, 3)
+    y = rng.standard_normal(24)
+    lam = 1e-2
+    sol = atomic(X, y, lam=lam)
+    r = sol.verify(tol=1e-6)
+    assert r.proved
+    n = 24
+    f = sol.predict(X)
+    assert np.allclose(n * lam * sol.dual, y - f, atol=1e-9)
+    u = (y - f) / max(1.0, r.bound)
+    dual = (y @ u - 0.5 * u @ u) / n
+    primal = 0.5 * np.sum((f - y) ** 2) / n + lam * np.abs(sol.weights).sum()
+    assert sol.proven_gap == pytest.approx(max(primal - dual, 0.0), rel=1e-6, abs=1e-13)
+    assert sol.proven_gap <= 1e-6 * primal
+    s = 1e-100
+    sol_s = atomic(X, s * y, lam=s * lam)
+    r_s = sol_s.verify(tol=1e-6)
+    assert r_s.proved and r_s.bound == pytest.approx(r.bound, rel=1e-9)
+    assert sol_s.proven_gap <= 1e-6 * sol_s.objective
+
+
+def test_verify_bad_input():
+    from spherekern.solvers import atomic
+
+    rng = np.random.default_rng(4)
+    X = _unit(rng, 8, 3)
+    y = rng.standard_normal(8)
+    sol = atomic(X, y)
+    with pytest.raises(ValueError, match="tol"):
+        sol.verify(tol=-1.0)
+    with pytest.raises(ValueError, match="below what float64 can certify"):
+        sol.verify(tol=1e-17)
+    with pytest.raises(TypeError, match="verify"):
+        atomic(X, y, verify="yes")
+    with pytest.raises(ValueError, match="verify"):
+        atomic(X, y, verify=-3.0)
 
 
 def test_zero_p_and_limits():

@@ -14,9 +14,10 @@ over the positions *and* the weights (positions are continuous, not a grid), by 
 generation (exchange method):
 
 1. restricted master problem on a finite set of directions: the LP
-   ``min 1.(w+ + w-)  s.t.  A (w+ - w-) = y, w+- >= 0`` with HiGHS dual simplex through
-   :func:`scipy.optimize.linprog` (a basic solution, so ``n_A <= n``), or for ``lam > 0`` the
-   restricted lasso, solved by coordinate descent and polished by an exact KKT solve on its support;
+   ``min 1.(w+ + w-)  s.t.  A (w+ - w-) = y, w+- >= 0``, by default first by interior-point rounds
+   (:mod:`.ipm`), then by the HiGHS simplex started from the purified vertex of the last interior point
+   (crossover, :mod:`.simplex`; a basic solution, so ``n_A <= n``), or for ``lam > 0`` the restricted lasso,
+   solved exactly by an active-set method warm-started each round (:mod:`.lasso`);
 2. pricing: maximise ``|eta(theta)|`` over the sphere, where
    ``eta(theta) = sum_j p_j relu(theta . x_j)^power`` is the dual certificate (``p`` the LP duals of
    the interpolation constraints; ``p = residual / (n lam)`` for the lasso). A direction with
@@ -39,9 +40,15 @@ points, the current atoms and random points, and runs once per distinct hop end 
 ``d = 2`` the pricing is exact and global: the cells are the arcs between the angles where
 ``theta . x_j = 0`` and ``eta`` is ``|v| cos(a - a_v)`` on each arc, whose maximum has a closed form.
 For ``power != 1`` (``power >= 1`` real) the pricing is multi-start Riemannian gradient ascent
-with Armijo steps. In ``d >= 3`` the global maximum of ``|eta|`` is not certified (the
+with Armijo steps. In ``d >= 3`` the global maximum of ``|eta|`` found by the pricing is not certified (the
 problem is a non-concave maximisation); it is the best of many local maxima and the
-``certificate`` is that value.
+``certificate`` is that value. :meth:`AtomicSolution.verify` (or ``atomic(..., verify=...)``) proves an upper
+bound of ``max |eta|`` over the whole sphere by branch and bound over spherical caps (:mod:`.proof`), hence a
+proven duality gap.
+
+Modules: :mod:`.solve` (the public :func:`atomic`), :mod:`.solution`, :mod:`._kernels`, :mod:`.cellwalk` and
+:mod:`.pricing` (pricing), :mod:`.simplex`, :mod:`.ipm`, :mod:`.purify`, :mod:`.lasso`, :mod:`.critical`,
+:mod:`.proof`, :mod:`._config` (tolerances).
 
 See docs/CONVENTIONS.md for conventions (points are rows of X on the unit sphere S^{d-1}, d the
 ambient dimension).

@@ -1,12 +1,11 @@
 """Tolerances and tuning constants of :func:`spherekern.solvers.atomic` (one place for all of them)."""
-__all__ = ["atomic", "AtomicSolution"]
+import numpy as np
+
 
 #: HiGHS tolerances of the master LP (primal: interpolation residual, polished afterwards by a solve on the
 #: support; dual: |eta| at LP columns). Tighter values make HiGHS stall on the ill-conditioned LPs of
 #: interpolation with n ~ 10^2..10^3 points.
 _LP_TOL = 1e-7
-#: HiGHS tolerances of the restricted lasso QP (its support and signs are then polished to exact KKT).
-_QP_TOL = 1e-9
 #: Directions closer than this (Euclidean) are treated as the same column.
 _DUP_TOL = 1e-10
 #: |theta . x_j| below this puts theta on the hyperplane of x_j (cell boundary) in the cell walk.
@@ -32,3 +31,6 @@ _SAMPLE_MIN = 20000
 _SAMPLE_TOP = 64
 #: Rows of the predict/eta kernel processed per parallel task.
 _BLOCK = 256
+#: Smallest lam / max|y| accepted by atomic() is this / tol (float64 eps): below it the dual p = residual / (n lam)
+#: is rounding noise at the level tol (lam / max|y| = 1e-8 certifies tol = 1e-7; 1e-10 stalls at 1 + 1e-5).
+_LAM_MIN_REL = float(np.finfo(np.float64).eps)

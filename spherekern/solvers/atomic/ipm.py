@@ -13,7 +13,7 @@ from .pricing import _d2_cell_dirs, _distinct, _price, _sampled_starts
 from .purify import _vertex_dual, _vertex_from_interior
 
 
-def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
+def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool_only=False):
     """lam = 0 by column generation with an interior-point master (see :mod:`spherekern.solvers._ipm`).
 
     The pool starts with 4n random directions, the n training points and the two directions +-w/|w| of the
@@ -139,6 +139,15 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose):
                      lower_bound=lower, max_eta=cert, ipm_iterations=r.iterations, ipm_warm=warm_used,
                      master_gap=r.gap, t_master=t1 - t0, t_pricing=t2 - t1, full_pricing=full, vertex=False)
         done = False
+        if pool_only and ((full and cert <= 1 + tol) or it == max_iter):
+            # the crossover of the default method: the column pool and the interior point go to the simplex
+            zv = r.z if r.res_primal <= 1e-7 else lp_ipm(At, y, gap_tol=min(delta, 0.1 * tol)).z
+            dirs, wts, _ = _vertex_from_interior(theta, sg, At, zv, X, y, power)
+            history.append(entry)
+            if verbose:
+                print(f"[atomic/ipm] it {it:3d}  cols {theta.shape[0]:6d}  obj {r.primal:.12g}  lower {lower:.12g}  "
+                      f"max|eta| {cert:.10f}  -> crossover from a vertex of {wts.size} atoms")
+            return (theta, sg, dirs, wts), history
         if (full and cert <= 1 + tol and r.gap <= 0.1 * tol) or it == max_iter:
             # the basic solution from a primal solve to 1e-7 (a round with a loose primal residual solves again)
             zv = r.z if r.res_primal <= 1e-7 else lp_ipm(At, y, gap_tol=min(delta, 0.1 * tol)).z

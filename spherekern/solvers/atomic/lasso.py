@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import qr as sla_qr, solve_triangular
 
 
 @nb.njit(inline="always", cache=True)
@@ -96,6 +96,8 @@ def _reduce_support(A_S, w_S):
 
 def _kkt_solve(AS, y, c):
     """w with A_S^T (y - A_S w) = c, by a QR of A_S (full column rank required; None otherwise)."""
+    if AS.shape[1] > AS.shape[0]:
+        return None
     Q, R = np.linalg.qr(AS)
     dg = np.abs(np.diag(R))
     if dg.size == 0 or dg.min() <= 1e-13 * dg.max():
@@ -183,3 +185,96 @@ def _solve_lasso(At, y, lam, w0, tol, descent=True):
             break
         _cd_lasso(At, y, nlam, w, y - At.T @ w, colsq, 2000, 1e-13)
     return w, y - At.T @ w
+
+
+def _nn_lasso(At, y, nlam, z0=None, tol=1e-9, max_steps=None):
+    """Exact restricted lasso over signed columns: ``min_{z >= 0} (1/2)|y - A z|^2 + nlam 1.z`` (``At = A^T``, the
+    rows are the columns ``a_k``), by a Lawson-Hanson active-set method with a linear term.
+
+    The passive set ``P`` (columns with ``z_k > 0``) is kept linearly independent, so ``|P| <= n`` (a basic
+    solution). On ``P`` the stationary point solves ``A_P^T (y - A_P u) = nlam 1`` (by a QR of ``A_P``,
+    :func:`_kkt_solve`); if a ``u_k <= 0`` the step goes only to the first zero and that column leaves. A column
+    with the largest ``g_k = a_k . (y - A z) - nlam > tol nlam`` enters; if it lies in the span of ``A_P``
+    (``a_k = A_P beta``; then ``g_k > 0`` means ``1.beta > 1``), the step along ``e_k - beta`` keeps the fit and lowers
+    ``1.z`` until a passive weight reaches zero (a Caratheodory exchange). Starts from ``z0`` (the last round's
+    weights, new columns at 0) after dropping passive columns until independent. Returns ``(z, ok)``: ``ok`` when
+    the KKT conditions hold (``g_k <= t`` everywhere, ``|g_k| <= t`` on ``P``, ``t = max(tol nlam, 4 n eps
+    max|a| max|y|)``, the rounding floor)."""
+    K, n = At.shape
+    max_steps = 4 * n + 50 if max_steps is None else max_steps
+    z = np.zeros(K)
+    if z0 is not None:
+        z[:z0.shape[0]] = np.maximum(z0, 0.0)
+    # the gradient a_k . (y - A z) - nlam is rounded by about n eps max|a| max|y| (small lam: it is a difference
+    # of nearly equal terms), the floor of the KKT tolerance
+    thr = max(tol * nlam, 4.0 * n * np.finfo(np.float64).eps * float(np.abs(At).max(initial=0.0)) *
+              float(np.abs(y).max(initial=0.0)))
+    P = [int(k) for k in np.argsort(-z, kind="stable") if z[k] > 0]
+    # an independent start: a pivoted QR keeps at most rank(A_P) columns, the heaviest first
+    if P:
+        _, R, piv = sla_qr(At[P].T * z[P], mode="economic", pivoting=True)
+        dg = np.abs(np.diag(R))
+        rank = int(np.sum(dg > dg[0] * 1e-12)) if dg.size and dg[0] > 0 else 0
+        keep = sorted(piv[:rank].tolist())
+        drop = [P[i] for i in range(len(P)) if i not in set(keep)]
+        z[drop] = 0.0
+        P = [P[i] for i in keep]
+    ok = False
+    banned = set()  # entering columns in the span of A_P that cannot improve (cleared when P changes)
+    for _ in range(max_steps):
+        # inner loop: the stationary point on P, stepping back to feasibility
+        while P:
+            u = _kkt_solve(At[P].T, y, np.full(len(P), nlam))
+            if u is None:
+                # the last entering column is (numerically) in the span of the others: a_j = A_Q beta
+                j = P.pop()
+                z[j] = 0.0
+                beta = np.linalg.lstsq(At[P].T, At[j], rcond=None)[0] if P else np.zeros(0)
+                pos = beta > 0
+                if P and beta.sum() > 1 and np.any(pos):
+                    # move along e_j - beta: the same fit, 1.z lower by (1.beta - 1) t, to the first passive zero
+                    zp = z[P]
+                    tt = np.where(pos, zp / np.where(pos, beta, 1.0), np.inf)
+                    i = int(np.argmin(tt))
+                    t = float(tt[i])
+                    zp = np.maximum(zp - t * beta, 0.0)
+                    zp[i] = 0.0
+                    z[P] = zp
+                    z[j] = t
+                    P = [k for k in P if z[k] > 0] + [j]
+                    banned.clear()
+                else:
+                    banned.add(j)
+                continue
+            if np.all(u > 0):
+                z[P] = u
+                break
+            old = z[P]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tt = np.where(u <= 0, old / (old - u), np.inf)
+            i = int(np.argmin(tt))
+            t = float(np.clip(tt[i], 0.0, 1.0))
+            zn = old + t * (u - old)
+            zn[i] = 0.0
+            zn[zn <= 0] = 0.0
+            z[P] = zn
+            P = [k for k, v in zip(P, zn) if v > 0]
+            banned.clear()
+        r = y - At[P].T @ z[P] if P else y.copy()
+        g = At @ r - nlam
+        gp = g[P].copy() if P else np.zeros(0)
+        g[P] = -np.inf
+        if banned:
+            g[list(banned)] = -np.inf
+        j = int(np.argmax(g))
+        if g[j] <= thr:
+            ok = not banned and (gp.size == 0 or bool(np.max(np.abs(gp)) <= thr))
+            break
+        P.append(j)
+    return z, ok
+
+
+def _in_span(AP, a):
+    """Whether ``a`` is (numerically) in the column span of ``AP``: relative residual of the least squares."""
+    res = a - AP @ np.linalg.lstsq(AP, a, rcond=None)[0]
+    return float(np.linalg.norm(res)) <= 1e-10 * float(np.linalg.norm(a))

@@ -1,5 +1,6 @@
-"""The simplex master of the atomic solver: a restricted LP (``lam = 0``) or lasso QP (``lam > 0``) kept in one
-HiGHS model across column-generation rounds, and the column-generation loop that drives it."""
+"""The simplex master of the atomic solver: the restricted LP (``lam = 0``) kept in one HiGHS model across
+column-generation rounds, or the restricted lasso (``lam > 0``, an exact active-set solve warm-started each round,
+:func:`spherekern.solvers.atomic.lasso._nn_lasso`), and the column-generation loop that drives them."""
 from __future__ import annotations
 
 import time
@@ -9,9 +10,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ._config import _LP_TOL, _QP_TOL
+from ._config import _LP_TOL
 from ._kernels import _features
-from .lasso import _reduce_support, _solve_lasso
+from .lasso import _nn_lasso, _reduce_support, _solve_lasso
 from .pricing import _d2_cell_dirs, _distinct, _price, _sampled_starts
 from .purify import _merge_same_cell
 from .solution import AtomicSolution
@@ -27,15 +28,14 @@ class _Master:
     atom weight sigma_k z_k).
 
     * ``lam = 0``: the LP  min 1.z [+ big_m 1.(s+ + s-)]  s.t.  sum_k z_k a_k [+ s+ - s-] = y.
-    * ``lam > 0``: the QP  min (1/2n)|r|^2 + lam 1.z  s.t.  sum_k z_k a_k + r = y  (r free), i.e. the
-      restricted lasso with a diagonal Hessian on the residual variables.
+    * ``lam > 0``: the restricted lasso  min (1/2n)|y - sum_k z_k a_k|^2 + lam 1.z  over z >= 0, by the
+      Lawson-Hanson-type active-set method :func:`_nn_lasso` from the last round's weights (exact KKT; the
+      HiGHS QP solver it replaces reported "Solve error" for lam <= 1e-4 at n = 32).
 
-    With scipy's bundled HiGHS object the model persists between rounds: new columns are appended and
-    the simplex (dual simplex for the LP, HiGHS's active-set QP solver for the lasso) restarts from the
-    previous optimal basis, which is column generation proper. Without it (``warm=False`` or a scipy
-    build without the object) the LP is re-solved each round by ``scipy.optimize.linprog(method=
-    "highs-ds")`` and the lasso by coordinate descent (``_solve_lasso``). The LP solution is basic
-    (a vertex), so at most n columns are non-zero.
+    With scipy's bundled HiGHS object the LP persists between rounds: new columns are appended and the dual
+    simplex restarts from the previous optimal basis, which is column generation proper. Without it
+    (``warm=False`` or a scipy build without the object) the LP is re-solved each round by
+    ``scipy.optimize.linprog(method="highs-ds")``. Both solutions are basic (at most n non-zero columns).
     """
 
     def __init__(self, y, big_m, lam=0.0, warm=True):
@@ -45,13 +45,13 @@ class _Master:
         self.lam = lam
         self.cols = np.empty((0, self.n))
         self.elastic = False
-        self.warm = warm and _hcore is not None
+        self.warm = warm and _hcore is not None and lam == 0  # lam > 0: the active-set lasso, no HiGHS model
         if self.warm:
             self._build()
 
     def _build(self):
         H = _hcore._Highs()
-        t = _LP_TOL if self.lam == 0 else _QP_TOL
+        t = _LP_TOL
         # threads=1: HiGHS's worker threads spin-wait, which stalls badly on a busy 2-core machine
         for k, v in (("output_flag", False), ("presolve", "off"), ("simplex_strategy", 1), ("threads", 1),
                      ("primal_feasibility_tolerance", t), ("dual_feasibility_tolerance", t)):
@@ -59,16 +59,6 @@ class _Master:
         n = self.n
         H.addRows(n, self.y, self.y, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0))
         self.H = H
-        if self.lam > 0:  # residual columns r_j (free, cost 0, Hessian 1/n)
-            idx = np.arange(n, dtype=np.int32)
-            H.addCols(n, np.zeros(n), np.full(n, -np.inf), np.full(n, np.inf), n, idx, idx, np.ones(n))
-            hs = _hcore.HighsHessian()
-            hs.dim_ = n
-            hs.format_ = _hcore.HessianFormat.kTriangular
-            hs.start_ = np.arange(n + 1, dtype=np.int32)
-            hs.index_ = idx
-            hs.value_ = np.full(n, 1.0 / n)
-            H.passHessian(hs)
         if self.elastic:
             eye = np.eye(n)
             self._add_to_highs(np.concatenate([eye, -eye]), self.big_m)
@@ -81,7 +71,7 @@ class _Master:
 
     @property
     def _offset(self):
-        return (self.n if self.lam > 0 else 0) + (2 * self.n if self.elastic else 0)
+        return 2 * self.n if self.elastic else 0
 
     @property
     def n_cols(self):
@@ -114,18 +104,32 @@ class _Master:
             self.H.deleteCols(int(idx.size), idx)
         self.cols = self.cols[keep]
 
+    def set_basis(self, basic):
+        """Crossover start: the atom columns ``basic`` (indices into the atom columns, linearly independent) are
+        basic, every other column at its lower bound 0; HiGHS completes the basis with row logicals ("alien"
+        basis). The next run uses the primal simplex (the basis is primal feasible when the columns fit y)."""
+        if not self.warm:
+            return
+        B = _hcore.HighsBasisStatus
+        st = [B.kLower] * self.n_cols
+        for k in basic:
+            st[int(k) + self._offset] = B.kBasic
+        b = _hcore.HighsBasis()
+        b.col_status = st
+        b.row_status = [B.kLower] * self.n
+        b.alien = True
+        b.valid = False
+        self.H.setBasis(b)
+        self.H.setOptionValue("simplex_strategy", 4)
+        self._primal_once = True
+
     def solve(self, z0=None, tol=1e-7):
         """Returns (z (atom columns), p (dual: LP row duals, or residual/(n lam)), slack (n,))."""
         if self.lam > 0:
-            if self.warm:
-                status, msg = self._run()
-                if status != "optimal":
-                    raise RuntimeError(f"HiGHS failed on the restricted lasso QP of atomic(): {msg} "
-                                       f"({self.cols.shape[0]} atom columns, {self.n} rows)")
-                z, r = _solve_lasso(self.cols, self.y, self.lam, np.maximum(self.z, 0), tol, descent=False)
-            else:
-                z, r = _solve_lasso(self.cols, self.y, self.lam, z0, tol, descent=True)
+            # the restricted lasso: an exact active-set solve warm-started from the last round's weights
+            z, _ = _nn_lasso(self.cols, self.y, self.n * self.lam, z0, tol=min(1e-9, 1e-2 * tol))
             self.z = z
+            r = self.y - self.cols.T @ z
             return z, r / (self.n * self.lam), None
         status, msg = self._run()
         if status == "infeasible" and not self.elastic:
@@ -143,6 +147,9 @@ class _Master:
         K = self.cols.shape[0]
         if self.warm:
             self.H.run()
+            if getattr(self, "_primal_once", False):
+                self.H.setOptionValue("simplex_strategy", 1)
+                self._primal_once = False
             ms = self.H.getModelStatus()
             if ms == _hcore.HighsModelStatus.kInfeasible:
                 return "infeasible", self.H.modelStatusToString(ms)
@@ -175,7 +182,8 @@ class _Master:
         return "optimal", ""
 
 
-def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, d2data, verbose):
+def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, d2data, verbose,
+                    init=None, history=None):
     """Column generation with the simplex master (:class:`_Master`): ``lam = 0`` or ``lam > 0``; returns an
     :class:`AtomicSolution` (a ``RuntimeWarning`` when not converged within ``max_iter`` rounds)."""
     n, d = X.shape
@@ -192,11 +200,16 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
         theta0 = np.concatenate([theta0, _d2_cell_dirs(d2data)])
     theta = np.concatenate([theta0, theta0])
     sg = np.concatenate([np.ones(theta0.shape[0]), -np.ones(theta0.shape[0])])
+    if init is not None:  # a column pool to start from (the interior-point rounds of the default method)
+        theta, sg = np.concatenate([theta, init[0]]), np.concatenate([sg, init[1]])
     At = _features(theta, X, power) * sg[:, None]
     master = _Master(y, big_m, lam=lam, warm=warm)
     master.add(At)
+    if init is not None and len(init) > 2 and init[2] is not None:  # crossover: the last init[2] columns are basic
+        master.set_basis(np.arange(theta.shape[0] - init[2], theta.shape[0]))
     w = np.zeros(theta.shape[0])  # signed weights of the columns
-    history = []
+    history = [] if history is None else list(history)
+    it0 = len(history)
     converged = False
     cert = np.inf
     p = np.zeros(n)
@@ -254,7 +267,7 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
                 age = np.concatenate([age, np.zeros(n_added, np.int64)])
                 master.add(newA)
         last_found = th[a_ev > 1 - 1e-3][:n] if d2data is None else last_found
-        history.append(dict(iteration=it, n_columns=K, lp_rows=n, lp_cols=master.n_cols - n_added,
+        history.append(dict(iteration=it0 + it, n_columns=K, lp_rows=n, lp_cols=master.n_cols - n_added,
                             objective=obj, max_eta=cert,
                             n_added=n_added, t_master=t1 - t0, t_pricing=t2 - t1))
         if verbose:

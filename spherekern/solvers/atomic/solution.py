@@ -40,10 +40,17 @@ class AtomicSolution:
         method="ipm", which adds none), ``t_master``, ``t_pricing``; method="ipm" rounds also ``lower_bound``,
         ``ipm_iterations``, ``ipm_warm`` (the master LP was warm-started), ``master_gap``, ``full_pricing`` and
         the vertex fields of the rounds that purify.
+    tol : float
+        The certificate tolerance of the solve (``certificate <= 1 + tol`` when converged).
+    proof : ProofResult or None
+        The result of the last :meth:`verify` (``None`` before).
+    proven_gap : float or None
+        The duality gap with the proven bound of the last :meth:`verify` in place of ``certificate``:
+        ``objective - D(p / max(1, proof.bound))``, a proven bound on the suboptimality over all measures.
     """
 
     def __init__(self, directions, weights, objective, lam, power, dual, certificate, gap, converged,
-                 history, X_train):
+                 history, X_train, y_train=None, tol=None):
         self.directions = directions
         self.weights = weights
         self.objective = float(objective)
@@ -55,6 +62,10 @@ class AtomicSolution:
         self.converged = bool(converged)
         self.history = history
         self._X = X_train
+        self._y = y_train
+        self.tol = None if tol is None else float(tol)
+        self.proof = None
+        self.proven_gap = None
 
     @property
     def n_atoms(self) -> int:
@@ -93,7 +104,54 @@ class AtomicSolution:
         f = s if self.lam == 0.0 else s * s  # the objective is 1-homogeneous (lam = 0) or 2-homogeneous in (y, lam)
         hist = [{k: (v * f if k in ("objective", "lower_bound") else v) for k, v in h.items()} for h in self.history]
         return AtomicSolution(self.directions, self.weights * s, self.objective * f, lam, self.power, self.dual,
-                              self.certificate, self.gap * f, self.converged, hist, self._X)
+                              self.certificate, self.gap * f, self.converged, hist, self._X,
+                              None if self._y is None else self._y * s, self.tol)
+
+    def dual_objective(self, bound) -> float:
+        """The dual objective of ``p / max(1, bound)`` (feasible when ``bound >= max|eta|``).
+
+        ``lam = 0``: ``y . p / c``; ``lam > 0``: ``(y . u - |u|^2 / 2) / n`` with ``u = n lam p / c`` (the residual
+        ``y - f(X)`` scaled), ``c = max(1, bound)``."""
+        if self._y is None:
+            raise ValueError("this AtomicSolution was built without its targets (y_train): no dual objective")
+        c = max(1.0, float(bound))
+        y = self._y
+        if self.lam == 0.0:
+            return float(y @ self.dual) / c
+        u = (y.shape[0] * self.lam) * self.dual / c
+        return float(y @ u - 0.5 * (u @ u)) / y.shape[0]
+
+    def verify(self, tol=None, *, time_limit=None, max_caps=50_000_000):
+        """Prove an upper bound of ``max |eta|`` over the whole sphere, hence a proven duality gap.
+
+        Runs :func:`spherekern.solvers.atomic.proof.prove_bound` on this solution's dual (branch and bound over
+        spherical caps), stores the result in ``proof`` and the proven gap ``objective - D(p / max(1, bound))``
+        in ``proven_gap``.
+
+        Parameters
+        ----------
+        tol : float, optional
+            The proof target ``max |eta| <= 1 + tol`` (default: the solve's ``tol``, else 1e-7). A ``ValueError``
+            when it is below what float64 can certify for this data (the bound's rounding margin).
+        time_limit : float, optional
+            Seconds; stopped early, the bound stays valid but is usually above ``1 + tol``.
+        max_caps : int, default 50,000,000
+            Stop after bounding this many caps.
+
+        Returns
+        -------
+        ProofResult
+            ``bound`` (proven), ``proved`` (``bound <= 1 + tol``), ``best``, ``n_caps``, ``seconds``, ...
+        """
+        from .proof import prove_bound
+
+        if tol is None:
+            tol = self.tol if self.tol is not None else 1e-7
+        r = prove_bound(self._X, self.dual, self.power, tol=tol, max_caps=max_caps, time_limit=time_limit)
+        self.proof = r
+        if self._y is not None:
+            self.proven_gap = max(self.objective - self.dual_objective(r.bound), 0.0)
+        return r
 
     def eta(self, theta) -> np.ndarray:
         """The dual certificate eta(theta) = sum_j p_j relu(theta . x_j)^power at the rows of theta."""

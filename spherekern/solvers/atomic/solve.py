@@ -7,7 +7,7 @@ import numpy as np
 
 from ..._blas import limited
 from ..._validate import as_array, as_points, as_rng, check_int, check_real
-from ._config import _IPM_MIN_TOL
+from ._config import _IPM_MIN_TOL, _LAM_MIN_REL
 from .ipm import _atomic_ipm
 from .pricing import _d2_breakpoints
 from .simplex import _atomic_simplex
@@ -29,7 +29,7 @@ def _check_consistent(X, y):
 
 @limited("ATOMIC_BLAS_THREADS")
 def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng=0, big_m=1e7,
-           warm=True, method="simplex", verbose=False) -> AtomicSolution:
+           warm=True, method="auto", verbose=False, verify=False) -> AtomicSolution:
     r"""Minimum total-variation ReLU network on the sphere (feature-regime predictor), continuous atoms.
 
     Solves, over finite measures on S^{d-1} (which are atomic at the optimum),
@@ -49,7 +49,9 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     y : array_like, shape (n,)
         Targets (finite).
     lam : float, default 0
-        L1 (total-variation) penalty; ``0`` means exact interpolation.
+        L1 (total-variation) penalty; ``0`` means exact interpolation. ``lam > 0`` needs
+        ``lam / max|y| >= eps / tol`` (below, the dual ``p = (y - f(X)) / (n lam)`` is rounding noise at the level
+        ``tol``; use ``lam = 0``). The restricted lasso of each round is solved exactly by an active-set method.
     power : float, default 1
         Exponent ``a >= 1`` of the activation ``relu(t)^a``. ``a = 1`` uses the exact cell-walk pricing
         (global and exact in d = 2); other values use Riemannian gradient ascent.
@@ -69,9 +71,15 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         ``method="simplex"`` only: keep one HiGHS model across rounds and warm-start its dual simplex
         (scipy's bundled HiGHS object); ``False`` re-solves every round with
         ``scipy.optimize.linprog(method="highs-ds")``.
-    method : {"simplex", "ipm"}, default "simplex"
+    method : {"auto", "simplex", "ipm"}, default "auto"
         Master problem of the interpolation problem (``lam = 0``; the penalised problem always uses
-        HiGHS's QP solver). ``"simplex"``: warm-started HiGHS dual simplex; certifies to any ``tol``.
+        the simplex path's restricted lasso). ``"auto"``: interior-point rounds (as ``"ipm"``) until
+        ``max|eta| <= 1 + max(10 tol, 1e-5)``, then a crossover to the simplex: the purified basic solution of
+        the last interior point is the starting basis of the HiGHS primal simplex on the final column pool
+        (plus that vertex's atoms), and warm-started dual simplex rounds certify ``tol`` (each phase gets up
+        to ``max_iter`` rounds). Measured at n = 256, d = 3 (bench/RESULTS.md): the simplex's certificate and
+        optimal vertex at a fraction of its time. ``"simplex"``: warm-started HiGHS dual simplex from the
+        training points alone; certifies to any ``tol``.
         ``"ipm"``: a dense primal-dual interior-point master (:mod:`spherekern.solvers._ipm`) with loose-then-tightened
         gaps (well-centred duals), then purification of the final interior point to a basic solution
         (same-cell merge, Carathéodory, exact refit: ``n_A <= n``). About 9x faster at n = 512, d = 3,
@@ -81,6 +89,10 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         complementary one, whichever certifies the better bound.
     verbose : bool
         Print one line per round.
+    verify : bool or float, default False
+        Also prove the certificate over the whole sphere (:meth:`AtomicSolution.verify` with this ``tol``,
+        branch and bound over spherical caps): ``True`` without a time limit, a positive number as the time
+        limit in seconds. The result is in ``proof`` and ``proven_gap``; a ``RuntimeWarning`` if not proved.
 
     Returns
     -------
@@ -89,7 +101,9 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     Raises
     ------
     ValueError
-        Bad X / y / lam / power / tol (shapes, non-finite values, off-sphere rows, lam < 0, power < 1).
+        Bad X / y / lam / power / tol / method / verify (shapes, non-finite values, off-sphere rows, lam < 0,
+        lam absurdly small for the data's scale, power < 1, tol below ``16 (n + d) eps``, what float64 can
+        certify, an unknown method name).
     RuntimeError
         Infeasible interpolation (e.g. repeated points with different targets), or a HiGHS failure
         (its status and message are reported).
@@ -124,15 +138,64 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     big_m = check_real(big_m, "big_m", minimum=0.0, strict=True)
     rng = as_rng(rng)
 
-    if method not in ("ipm", "simplex"):
-        raise ValueError(f"method must be 'ipm' or 'simplex', got {method!r}")
+    if not isinstance(method, str) or method not in ("auto", "ipm", "simplex"):
+        raise ValueError(f"method must be 'auto', 'ipm' or 'simplex', got {method!r}")
     if method == "ipm" and lam == 0.0 and tol < _IPM_MIN_TOL:
         raise ValueError(f"tol must be >= {_IPM_MIN_TOL:g} with method='ipm' (the interior-point master stalls on "
                          f"the ill-conditioned interpolation LPs below that), got {tol!r}; use method='simplex' "
                          "for a tighter certificate")
 
+    tol_min = 16.0 * (n + d) * np.finfo(np.float64).eps
+    if tol < tol_min:
+        raise ValueError(f"tol = {tol!r} is below what float64 can certify for n = {n} points in d = {d}: the duals are "
+                         "scaled to max|eta| = 1, and eta(theta) = sum_j p_j relu(theta . x_j)^power, a sum of n terms, "
+                         f"is rounded by about (n + d) eps; use tol >= 16 (n + d) eps = {tol_min:.3g}")
+    y_max = float(np.max(np.abs(y)))
+    if lam > 0 and y_max > 0:
+        rel = lam / y_max
+        lam_min = _LAM_MIN_REL / tol
+        if not rel >= lam_min:
+            raise ValueError(f"lam = {lam!r} is absurdly small for the data's scale and tol: lam / max|y| = {rel:.3g} is "
+                             f"below eps / tol = {lam_min:.3g}; there the dual p = (y - f(X)) / (n lam) is the residual "
+                             "of a near-interpolation divided by n lam, and its rounding exceeds tol (measured: "
+                             "lam / max|y| = 1e-10 stalls at max|eta| = 1 + 1e-5); use lam = 0 (interpolation) or a "
+                             "larger tol")
+        if not np.isfinite(rel):
+            raise ValueError(f"lam / max|y| = {lam!r} / {y_max!r} overflows float64: rescale y or lam")
+    time_limit = _check_verify(verify)
+
     # normalise the rows exactly (they are unit to SPHERE_TOL): the kernels assume unit vectors
     X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    sol = _solve(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, method, verbose)
+    sol._y, sol.tol = y, tol
+    if time_limit is not None:
+        r = sol.verify(tol, time_limit=None if time_limit == np.inf else time_limit)
+        if not r.proved:
+            warnings.warn(f"atomic: the proof of global optimality did not reach max|eta| <= 1 + tol = {1 + tol:.9g}: "
+                          f"proven bound {r.bound:.12g} after {r.n_caps} caps in {r.seconds:.1f} s "
+                          f"({'complete' if r.complete else 'stopped early'}); the certificate {sol.certificate:.12g} "
+                          "is the best local maximum found", RuntimeWarning, stacklevel=3)
+    return sol
+
+
+def _check_verify(verify):
+    """``verify`` of :func:`atomic`: False/None -> None (no proof), True -> inf (no time limit), a positive number
+    -> that time limit in seconds."""
+    if verify is None or verify is False:
+        return None
+    if verify is True:
+        return np.inf
+    if isinstance(verify, (bool, np.bool_)) or not isinstance(verify, (int, float, np.integer, np.floating)):
+        raise TypeError(f"verify must be a bool or a time limit in seconds (a positive number), got {verify!r}")
+    v = float(verify)
+    if not (v > 0 and np.isfinite(v)):
+        raise ValueError(f"verify must be True, False or a finite positive time limit in seconds, got {verify!r}")
+    return v
+
+
+def _solve(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, method, verbose):
+    """The validated problem (unit rows X): scale normalisation, then the master of ``method``."""
+    n, d = X.shape
 
     # scale invariance: every tolerance below is relative to max|y| = 1. With y = s y' and lam = s lam', the
     # minimisers are w = s w' (the objective scales by s for lam = 0, by s^2 for lam > 0) and the duals p are
@@ -145,11 +208,22 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         if lam > 0 and not (0.0 < lam1 < np.inf):
             raise ValueError(f"lam / max|y| = {lam!r} / {y_scale!r} is not a representable positive float64: "
                              "rescale y or lam")
-        sol = atomic(X, y / y_scale, lam1, power, tol=tol, max_iter=max_iter, n_starts=n_starts, rng=rng,
-                     big_m=big_m, warm=warm, method=method, verbose=verbose)
+        sol = _solve(X, y / y_scale, lam1, power, tol, max_iter, n_starts, rng, big_m, warm, method, verbose)
         return sol._rescaled(y_scale, lam)
     d2data = _d2_breakpoints(X) if (d == 2 and power == 1.0) else None
 
+    if lam == 0.0 and method == "auto":
+        _check_consistent(X, y)
+        tx = max(10.0 * tol, _IPM_MIN_TOL)
+        # the interior-point rounds only build the column pool: they see y (max|y| = 1 here) rounded to multiples
+        # of 2^-30, so that y and s y (equal up to the last bit after the normalisation) give the same pool and the
+        # same vertex (the interior point is sensitive to last-bit changes); the simplex rounds solve the exact y
+        y_pool = np.round(y * 2.0 ** 30) / 2.0 ** 30
+        (theta, sg, dirs, wts), hist = _atomic_ipm(X, y_pool, power, tx, max_iter, n_starts, rng, d2data, verbose,
+                                                   pool_only=True)
+        init = (np.concatenate([theta, dirs]), np.concatenate([sg, np.sign(wts)]), wts.size)
+        return _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, d2data, verbose,
+                               init=init, history=hist)
     if lam == 0.0 and method == "ipm":
         _check_consistent(X, y)
         if not np.any(y):  # the optimum is w = 0 (the interior-point start would divide by 1.z = 0)
@@ -166,7 +240,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
                         "round would repeat it")
             warnings.warn(f"atomic: column generation stopped after {len(history)} rounds without a certified "
                           f"solution ({why}); objective {obj:.12g} is within {gap:.3g} of the optimum (duality "
-                          "gap). Raise max_iter or n_starts, or use method='simplex'.", RuntimeWarning, stacklevel=3)
+                          "gap). Raise max_iter or n_starts, or use method='simplex'.", RuntimeWarning, stacklevel=4)
         return AtomicSolution(np.ascontiguousarray(dirs), np.ascontiguousarray(wts), obj, lam, power, p, cert, gap,
                               converged, history, X)
     return _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, d2data, verbose)
