@@ -88,9 +88,18 @@ def _float_dtype(dtype, name: str):
     return dt
 
 
+def as_ndarray(a, name: str) -> np.ndarray:
+    """``np.asarray(a)``, with numpy's error for a ragged nested sequence re-raised naming the argument."""
+    try:
+        return np.asarray(a)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a rectangular array (nested sequences of equal lengths), got a ragged "
+                         f"sequence ({exc})") from None
+
+
 def as_array(a, name: str, *, ndim=None, dtype=np.float64) -> np.ndarray:
     """Convert to a C-contiguous float array, checking dimension and finiteness."""
-    arr = np.asarray(a)
+    arr = as_ndarray(a, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
@@ -125,7 +134,7 @@ def as_points(X, name: str = "X", d=None, dtype=np.float64) -> np.ndarray:
 
 def as_t(t, name: str = "t") -> np.ndarray:
     """Dot products in [-1, 1]: float64 array, values within ``T_TOL`` outside are clipped."""
-    arr = np.asarray(t)
+    arr = as_ndarray(t, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     arr = np.array(arr, dtype=np.float64, copy=True)
@@ -153,15 +162,15 @@ def check_out(out, shape, dtype, name: str = "out") -> np.ndarray:
     return out
 
 
-def as_rng(rng) -> np.random.Generator:
-    """An int seed, None, or a numpy Generator -> a Generator."""
+def as_rng(rng, name: str = "rng") -> np.random.Generator:
+    """An int seed, None, or a numpy Generator -> a Generator (``name``: the argument's name in messages)."""
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng < 0:
-        raise ValueError(f"rng must be None, a non-negative int seed or a numpy.random.Generator, got {rng}")
+        raise ValueError(f"{name} must be None, a non-negative int seed or a numpy.random.Generator, got {rng}")
     if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)) and not isinstance(rng, bool):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng
-    raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")
+    raise TypeError(f"{name} must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")
 
 
 def check_device(device) -> str:

@@ -10,7 +10,7 @@ Recurrence (DLMF 18.9.1 with the normalisation P_k(1) = 1), for d >= 2, k >= 1:
     (k + d - 2) P_{k+1}(t) = (2k + d - 2) t P_k(t) - k P_{k-1}(t),   P_0 = 1, P_1 = t.
 
 Near t = +-1 the plain recurrence cancels (error 1.6e-12 at k = 2000 for d = 3, 2.4e-12 for d = 2), so
-``table`` runs it in Reinsch's difference form on |t| (d >= 3) and uses cos(k arccos t) for d = 2.
+``table`` runs it in Reinsch's difference form on ``|t|`` (d >= 3) and uses cos(k arccos t) for d = 2.
 
 Public functions
 ----------------
@@ -30,7 +30,7 @@ import numpy as np
 from scipy.linalg import eigvalsh_tridiagonal
 
 from . import _cuda
-from ._validate import as_array, as_t, check_d, check_device, check_int, check_kmax, check_out
+from ._validate import as_array, as_ndarray, as_t, check_d, check_device, check_int, check_kmax, check_out
 
 _BLOCK = 256  # points per block in the table kernel (rows k-1, k-2 of a block stay in L1)
 
@@ -193,7 +193,7 @@ def table(t, kmax, d, out=None, device="cpu") -> np.ndarray:
     d = check_d(d)
     kmax = check_kmax(kmax)
     device = check_device(device)
-    t = np.asarray(t)
+    t = as_ndarray(t, "t")
     if t.ndim != 1:
         raise ValueError(f"t must be 1-D, got shape {t.shape} (use t.ravel() and reshape the result)")
     t0 = t

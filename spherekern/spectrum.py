@@ -14,7 +14,7 @@ Public functions
 ----------------
 eigenvalues(phi, d, kmax, breakpoints=())   any vectorised callable, by graded Gauss quadrature
 relu(d, kmax, power=1.0)                    max(t, 0)^a, closed form (a = 0: the step function)
-abs_power(d, kmax, a)                       |t|^a, closed form
+abs_power(d, kmax, a)                       ``|t|^a``, closed form
 arccos(d, kmax, degree)                     arc-cosine kernels kappa_n (ReLU^n random features), closed form
 ntk(d, kmax)                                one-hidden-layer ReLU NTK Theta = kappa_1 + t kappa_0, closed form
 reference(phi, d, k, dps=50, breakpoints=())  one mu_k with mpmath (the oracle of the tests)
@@ -38,7 +38,7 @@ import numba as nb
 import numpy as np
 from scipy.special import gammaln, roots_jacobi
 
-from ._validate import as_array, check_d, check_int, check_kmax, check_real
+from ._validate import as_array, as_ndarray, check_d, check_int, check_kmax, check_real
 from .gegenbauer import _table_kernel, quadrature
 
 __all__ = ["eigenvalues", "relu", "abs_power", "arccos", "ntk", "reference"]
@@ -153,7 +153,7 @@ def relu(d, kmax, power=1.0) -> np.ndarray:
 
     computed in log-gamma space (reflection formula for the last Gamma), valid for every d >= 2 and k.
     For integer a, mu_k = 0 exactly when k > a + 1 and k - a is even (e.g. relu: only k = 0, 1 and even
-    k survive; step: k = 0 and odd k). For large k, |mu_k| ~ k^{-(d + 2a)/2}. Relative error <= 1e-10
+    k survive; step: k = 0 and odd k). For large k, ``|mu_k| ~ k^{-(d + 2a)/2}``. Relative error <= 1e-10
     (measured ~1e-13) for k <= 500 against mpmath quadrature (tests/test_spectrum.py). Values below
     ~1e-308 underflow to 0.
 
@@ -179,7 +179,7 @@ def abs_power(d, kmax, a) -> np.ndarray:
     Convention: ``phi(t) = sum_k mu_k N(k, d) P_k(t)``, ``mu_k = E[phi(x.y) P_k(x.y)]`` for x, y independent
     uniform on S^{d-1}, P_k(1) = 1. Since ``|t|^a = max(t,0)^a + max(-t,0)^a`` and P_k(-t) = (-1)^k P_k(t),
     ``mu_k = (1 + (-1)^k) mu_k(max(t,0)^a)`` (see :func:`relu`): exact zeros at odd k, and at even
-    k >= a + 2 too when a is an even integer (then |t|^a is a polynomial). |mu_k| ~ k^{-(d+2a)/2}.
+    k >= a + 2 too when a is an even integer (then ``|t|^a`` is a polynomial). ``|mu_k| ~ k^{-(d+2a)/2}``.
 
     Parameters
     ----------
@@ -289,7 +289,7 @@ _REF_PER_SEGMENT = 8  # reference(): about k / this many segments on [0, pi] (ea
 def _check_breakpoints(breakpoints) -> tuple:
     if breakpoints is None:
         return ()
-    arr = np.asarray(breakpoints)
+    arr = as_ndarray(breakpoints, "breakpoints")
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.dtype.kind not in "biuf":
@@ -459,16 +459,16 @@ def eigenvalues(phi, d, kmax, breakpoints=()) -> np.ndarray:
     (at most ~(kmax + 1)/2 + 40 points on the large intervals, a few dozen on the small ones near the ends);
     the innermost interval at t = +-1 is a Gauss–Jacobi rule carrying the factor (1 -+ t)^{(d-3)/2} exactly.
     This hp-graded rule converges exponentially for phi analytic on each piece, including kinks and jumps at
-    the breakpoints and algebraic singularities such as |t - b|^0.3, (1 - t)^0.3 or sqrt(1 - t^2) at the
+    the breakpoints and algebraic singularities such as ``|t - b|^0.3``, (1 - t)^0.3 or sqrt(1 - t^2) at the
     piece ends; +-1 are always treated as possible singularities. P_k comes from the stable recurrence of
     :func:`spherekern.gegenbauer.table` (``cos(k arccos t)`` with arccos t taken from the exact distance to
     +-1 when d = 2), in blocks of 2048 nodes. The rule is cached per (d, kmax, breakpoints); e.g. ~3400
     nodes and ~0.3 s for kmax = 2000 with one breakpoint.
 
-    Accuracy: absolute error <= 1e-14 * max|phi| (tests/test_spectrum.py: relu, step, |t|^0.3, relu^2.5,
+    Accuracy: absolute error <= 1e-14 * max|phi| (tests/test_spectrum.py: relu, step, ``|t|^0.3``, relu^2.5,
     arc-cosine and NTK kernels for d = 2..200, k <= 300 (2000 in the slow tests), exp(t), (1 - t)^beta,
     several interior breakpoints). Because mu_k is a sum of terms of size ~max|phi| that cancel, *relative*
-    accuracy on tiny high-degree coefficients (|mu_k| << 1e-14 max|phi|) is impossible in double precision;
+    accuracy on tiny high-degree coefficients (``|mu_k| << 1e-14 max|phi|``) is impossible in double precision;
     use the closed forms (:func:`relu`, :func:`abs_power`, :func:`arccos`, :func:`ntk`) or :func:`reference`
     (mpmath) for those. One limit of float64 input: for d = 2 the weight (1 - t^2)^{-1/2} puts mass ~sqrt(s)
     within s of +-1, where float64 t is spaced 1.1e-16, so if phi ~ (1 -+ t)^beta with beta < 1/2 there the
@@ -550,7 +550,7 @@ def reference(phi, d, k, dps=50, breakpoints=()):
     absolute (~10^-work times max|integrand|), so when the integral cancels (tiny high-degree mu_k) the digits
     lost are measured and the integral is redone at ``dps + lost + 15`` digits (or, if only noise survived, at
     the floor precision below): the result has about ``dps`` correct significant digits whenever
-    |mu_k| >= 10^-F max|integrand| with F = 30 + 2 log10(1 / B(d/2, (k+1)/2)) (e.g. F = 210 at d = 200,
+    ``|mu_k| >= 10^-F max|integrand|`` with F = 30 + 2 log10(1 / B(d/2, (k+1)/2)) (e.g. F = 210 at d = 200,
     k = 500, enough for the arc-cosine kernels' 1e-188); smaller coefficients, in particular exact (parity)
     zeros, come out as a noise-level number below that floor. Cost grows like k and with the precision (seconds at
     k = 100, about 20 s at k = 500 with dps = 50); use it for tests, not in loops.

@@ -4,7 +4,7 @@ Functions
 ---------
 uniform(n, d, rng)      i.i.d. points from the uniform probability measure sigma on S^{d-1}
 fibonacci(n, d)         deterministic, near-uniform (low-discrepancy) point sets
-area(d)                 surface area |S^{d-1}| = 2 pi^{d/2} / Gamma(d/2)
+area(d)                 surface area ``|S^{d-1}| = 2 pi^{d/2} / Gamma(d/2)``
 harmonic_dim(k, d)      N(k, d), the dimension of the degree-k spherical harmonics
 
 See docs/CONVENTIONS.md.
@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 from scipy.special import ndtri
 
-from ._validate import as_rng, check_d, check_int
+from ._validate import as_ndarray, as_rng, check_d, check_int
 
 
 def uniform(n, d, rng=None) -> np.ndarray:
@@ -75,7 +75,7 @@ def harmonic_dim(k, d):
     d = check_d(d)
     if isinstance(k, numbers.Integral) and not isinstance(k, bool):
         return _ndim_scalar(check_int(k, "k", 0), d)
-    karr = np.asarray(k)
+    karr = as_ndarray(k, "k")
     if karr.dtype.kind not in "iu":
         raise TypeError(f"k must be an integer or an array of integers, got dtype {karr.dtype}")
     if karr.size and karr.min() < 0:

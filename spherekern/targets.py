@@ -14,6 +14,7 @@ Teacher(d, activation="abs", power=1.0, width=..., seed=None)
     ``f*(x) = H^{-1/2} sum_h s_h act(theta_h . x)^a``, evaluated by a parallel numba kernel
     (CUDA twin in :mod:`spherekern.targets_cuda`).
 Constant(value=1.0)
+    the constant target ``f(x) = value`` (a pure degree-0 function).
 
 References
 ----------
@@ -34,7 +35,7 @@ import scipy.linalg
 from scipy.special import zeta
 
 from . import gegenbauer
-from ._validate import as_array, as_points, as_rng, check_d, check_device, check_int, check_real
+from ._validate import as_array, as_ndarray, as_points, as_rng, check_d, check_device, check_int, check_real
 from .gegenbauer import _clenshaw
 from .sphere import harmonic_dim
 
@@ -51,7 +52,7 @@ GRF_KMAX = 512
 GRF_TOL = 1e-10
 
 
-#: largest Teacher power: log2(DBL_MAX), beyond which |z|^a overflows for every |z| >= 2 (derived)
+#: largest Teacher power: log2(DBL_MAX), beyond which ``|z|^a`` overflows for every ``|z| >= 2`` (derived)
 TEACHER_MAX_POWER = float(math.floor(math.log2(np.finfo(np.float64).max)))
 #: largest d of GaussianRandomField(nu_t=...): the O(d^3) exact expansion of N(k, d) in powers of k
 #: (_harmonic_dim_poly) measured 1.17 s at d = 1000 (0.15 s at 500) on the 2-core machine; 1500 is ~4 s
@@ -232,7 +233,7 @@ def _seed_to_key(seed: int) -> np.uint64:
 # Teacher
 # ----------------------------------------------------------------------------------------------
 class Teacher:
-    r"""Wide random one-hidden-layer teacher ``f*(x) = H^{-1/2} sum_{h=1}^H s_h act(theta_h . x)^a``.
+    r"""Wide random one-hidden-layer teacher ``f*(x) = H^{-1/2} sum_{h=1}^H s_h act(theta_h.x)^a``.
 
     ``theta_h`` are i.i.d. uniform on S^{d-1} and ``s_h`` i.i.d. random signs, ``act`` is ``|t|``
     (``"abs"``) or ``max(t, 0)`` (``"relu"``), ``a = power >= 0`` (``act^0`` is the step ``1[t > 0]`` for
@@ -248,7 +249,7 @@ class Teacher:
         **Exception**: for ``"abs"`` with an even integer ``a``, ``|t|^a = t^a`` is a polynomial of degree
         a, so only the degrees ``k <= a`` of the parity of ``a`` carry power: the field has finitely many
         modes and no smoothness exponent (it is analytic). For ``"abs"`` only even degrees are present
-        (|t|^a is even); for ``"relu"`` with integer a, all degrees ``k > a`` of the parity of ``a + 1`` and
+        (``|t|^a`` is even); for ``"relu"`` with integer a, all degrees ``k > a`` of the parity of ``a + 1`` and
         the degrees ``k <= a`` of the parity of ``a``.
 
     Reproducibility
@@ -530,7 +531,7 @@ class GaussianRandomField:
     def covariance(self, t, nugget=True):
         """Covariance of the sampled field at dot product t: ``sum_{k<=K} c_k N(k,d) P_k(t)``, plus the
         nugget tau_K where ``t == 1`` (same point) if ``nugget`` is true. Array of the shape of t."""
-        arr = np.asarray(t)
+        arr = as_ndarray(t, "t")
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"t must be a real numeric array of dot products in [-1, 1], got dtype {arr.dtype}"
                             + (" (complex values are not truncated silently)" if arr.dtype.kind == "c" else ""))

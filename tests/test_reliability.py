@@ -155,6 +155,48 @@ def test_sigterm_or_sigkill_of_the_suite_orphans_no_worker(crashy_env, how):
     assert not set(map(int, new)) & done
 
 
+def _valid_entries(folder: Path) -> set[str]:
+    """Names of the cache entries under folder whose checksum verifies (an invalid one fails the test)."""
+    from paper_checks.cache import checksum
+    names = set()
+    for p in folder.glob("*.json"):
+        e = json.loads(p.read_text())
+        assert e["sha256"] == checksum(e), p
+        names.add(p.name)
+    return names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
+def test_sigterm_or_sigkill_of_the_real_constant_check_orphans_no_worker(tmp_path, monkeypatch, how):
+    """Row 1 with the issue's own command, ``python -m paper_checks --only constant --out D``: once a few runs
+    are cached the parent alone is signalled; within 5 s no process of the run is left, and every entry
+    cached before the signal is still there and verifies (by hand, at load ~12: rc 143 / 130 / -9, all
+    processes gone 0.4 s after the signal, 3 of 3 entries kept)."""
+    monkeypatch.setenv("RELIABILITY_TAG", uuid.uuid4().hex)
+    monkeypatch.delenv("PAPER_CHECKS_EXTRA", raising=False)
+    out = tmp_path / "D"
+    proc = subprocess.Popen([sys.executable, "-m", "paper_checks", "--only", "constant", "--out", str(out),
+                             "--jobs", "2", "--no-progress"], env=dict(os.environ), cwd=ROOT,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cache_dir = out / "cache" / "constant"
+    try:
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline and len(list(cache_dir.glob("*.json"))) < 2:
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.2)
+        before = _valid_entries(cache_dir)
+        assert len(before) >= 2
+        proc.send_signal(getattr(signal, how))
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert rc == {"SIGINT": 130, "SIGTERM": 143, "SIGKILL": -signal.SIGKILL}[how]
+    assert _wait_gone(os.environ["RELIABILITY_TAG"], 5.0) == []
+    assert before <= _valid_entries(cache_dir)
+
+
 def test_one_worker_killed_breaks_the_pool(crashy_env, monkeypatch, capsys):
     """Row 2: a worker that dies (os._exit(1) inside one task, once) costs only that task: it is retried in a
     fresh worker; the other 11 tasks and the verdict are unaffected and the counts are true."""
@@ -275,6 +317,11 @@ def test_from_spectrum_leaves_the_callers_mu_writable():
     before = k(np.array([0.3]))
     mu[0] = 2.0                                              # allowed, and does not change the kernel
     np.testing.assert_array_equal(k(np.array([0.3])), before)
+    base = np.array([1.0, 0.5, 0.25, 9.0])                   # a view's base written afterwards: no effect either
+    kv = kernels.FromSpectrum(base[:3], 3)
+    base[:3] = 7.0
+    np.testing.assert_array_equal(kv(np.array([0.3])), before)
+    assert not kv.mu.flags.writeable and not np.shares_memory(kv.mu, base)
     # phi(0.3) = sum mu_k N(k, 3) P_k(0.3) with Legendre P_1 = t, P_2 = (3t^2 - 1)/2 (N = 1, 3, 5)
     assert before[0] == pytest.approx(1.0 + 0.5 * 3 * 0.3 + 0.25 * 5 * (3 * 0.09 - 1) / 2, rel=1e-14)
 
@@ -284,6 +331,7 @@ def test_from_spectrum_leaves_the_callers_mu_writable():
     (lambda: spectrum.eigenvalues(np.exp, 3, 10 ** 6), "GiB"),
     (lambda: targets.GaussianRandomField(4500, nu_t=1), "O\\(d\\^3\\)"),
     (lambda: harmonics.ansatz_kc(10 ** 30, 2), "k_c >"),
+    (lambda: harmonics.ansatz_kc(10 ** 9, 2), "k_c >"),
     (lambda: gegenbauer.table(np.zeros(3), 5, 2 ** 63), "d must be <="),
     (lambda: spectrum.relu(3, 5, 1e20), "power must be <="),
     (lambda: sphere.area(10 ** 400), "d must be <="),
@@ -291,10 +339,76 @@ def test_from_spectrum_leaves_the_callers_mu_writable():
     (lambda: sphere.uniform(3, 3, rng=-1), "rng must be None, a non-negative int seed"),
     (lambda: targets.GaussianRandomField(3, nu_t=1.0).covariance("a"), "t must be a real numeric array"),
     (lambda: targets.GaussianRandomField(3, nu_t=1.0).covariance(np.array([0.5 + 1j])), "complex"),
+    (lambda: targets.GaussianRandomField(3, nu_t=1.0).covariance(0.5 + 0j), "complex"),
+    (lambda: kernels.NTK().gram([[1.0, 0.0], [0.0, 1.0, 0.0]]), "X must be a rectangular array"),
+    (lambda: kernels.NTK().gram(np.eye(2), [[1.0, 0.0], [1.0]]), "Y must be a rectangular array"),
+    (lambda: kernels.NTK()([[0.5, 0.1], [0.2]]), "t must be a rectangular array"),
+    (lambda: harmonics.real_basis([[1.0, 0.0, 0.0], [0.0, 1.0]], 2), "X must be a rectangular array"),
+    (lambda: targets.Teacher(3)([[1.0, 0.0, 0.0], [0.0, 1.0]]), "X must be a rectangular array"),
+    (lambda: gegenbauer.table([[0.5], [0.1, 0.2]], 3, 3), "t must be a rectangular array"),
+    (lambda: sphere.uniform(3, 3, rng=-5), "rng must be None, a non-negative int seed"),
+    (lambda: sphere.harmonic_dim([[1, 2], [3]], 3), "k must be a rectangular array"),
+    (lambda: targets.GaussianRandomField(3, nu_t=1.0).covariance([[0.5], [0.1, 0.2]]), "t must be a rectangular array"),
+    (lambda: targets.GaussianRandomField(3, nu_t=1.0).sample(sphere.uniform(3, 3, rng=0), rng=-1),
+     "rng must be None, a non-negative int seed"),
 ])
 def test_size_guards_and_messages_name_the_argument(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_as_rng_names_the_argument_it_validates():
+    """Negative seeds: the message names the argument (helper for every public ``rng=`` / ``seed=``)."""
+    from spherekern._validate import as_rng
+    with pytest.raises(ValueError, match="^seed must be None, a non-negative int seed"):
+        as_rng(-1, "seed")
+    with pytest.raises(TypeError, match="^seed must be None, an int seed or a numpy.random.Generator, got str"):
+        as_rng("x", "seed")
+    assert as_rng(3, "seed").integers(1 << 30) == np.random.default_rng(3).integers(1 << 30)
+
+
+def test_spectral_bias_curve_of_no_sizes_is_empty_like_krr_learning_curve():
+    """spectral_bias_curve([]) raised numpy's 'zero-size array to reduction operation maximum'; now an empty
+    n gives an empty curve, as krr_learning_curve([]) does."""
+    from theory.curves import krr_learning_curve, spectral_bias_curve
+    mu = spectrum.ntk(3, 20)
+    c = np.ones(21) * 1e-2
+    assert spectral_bias_curve([], 3, c, mu).shape == (0,)
+    assert np.asarray(krr_learning_curve([], 3, mu, c)).shape == (0,)
+    # one size still agrees with its own single-element call (the empty case changed nothing else)
+    assert spectral_bias_curve([4.0], 3, c, mu)[0] == spectral_bias_curve(4.0, 3, c, mu)
+
+
+def test_arccos_large_n_and_near_minus_one():
+    """The issue's reproductions: ArcCos(300)(...) gave -inf at t = -0.5 and n >= 153 NaN at t = 1 (now
+    degrees beyond MAX_DEGREE = 150 are refused); ArcCos(6).gram(x, -rotated x) had negative entries (now
+    every entry within 1e-13 relative of kappa_6 at the exact angle (pi - 1e-8 .. pi - 3e-3), by the 150-digit recursion, where the
+    cancellation near t = -1 is ~1e-40 at these angles and harmless)."""
+    import mpmath as mp
+    with pytest.raises(ValueError, match="degree must be <= 150"):
+        kernels.ArcCos(300)
+    v = kernels.ArcCos(150)(np.array([1, 0.5, 0, -0.5]))
+    assert np.all(np.isfinite(v)) and np.all(v > 0) and np.all(np.diff(v) < 0)
+    rng = np.random.default_rng(0)
+    X = sphere.uniform(30, 3, rng=1)
+    Y = np.empty_like(X)
+    for i, x in enumerate(X):
+        u = rng.standard_normal(3)
+        u -= (u @ x) * x
+        u /= np.linalg.norm(u)
+        delta = 10.0 ** rng.uniform(-8, -2.5)       # in the band |t| > 1 - 2^-12 (angle < 0.0221) of the fix
+        Y[i] = -(np.cos(delta) * x + np.sin(delta) * u)
+    G = kernels.ArcCos(6).gram(X, Y)
+    assert np.all(G >= 0)
+    with mp.workdps(150):
+        for i in range(len(X)):
+            xs, ys = [mp.mpf(float(a)) for a in X[i]], [mp.mpf(float(b)) for b in Y[i]]
+            t = mp.fsum(a * b for a, b in zip(xs, ys)) / mp.sqrt(mp.fsum(a * a for a in xs) * mp.fsum(b * b for b in ys))
+            ja, jb = mp.pi - mp.acos(t), mp.sqrt(1 - t * t) + (mp.pi - mp.acos(t)) * t
+            for q in range(2, 7):
+                ja, jb = jb, (2 * q - 1) * t * jb + (q - 1) ** 2 * (1 - t * t) * ja
+            ref = jb / (2 * mp.pi)
+            assert abs(G[i, i] - ref) <= 1e-13 * ref, (i, G[i, i], float(ref))
 
 
 def test_ansatz_kc_large_n_feasible_and_theory_harmonic_dim_closed_form():

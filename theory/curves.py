@@ -138,7 +138,7 @@ def spectral_bias_curve(n, d, c, phi):
         raise ValueError("phi is identically zero: the predictor can represent nothing")
     Nrep = np.where(rep, N, 0.0)
     cum = np.cumsum(Nrep)
-    if nn.max() > cum[-1]:
+    if nn.size and nn.max() > cum[-1]:
         raise ValueError(f"n = {nn.max():g} exceeds the {cum[-1]:g} representable modes up to kmax = {c.size - 1}: "
                          "pass longer c and phi arrays")
     Nc = N * c

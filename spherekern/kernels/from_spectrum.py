@@ -30,7 +30,7 @@ class FromSpectrum(Kernel):
     -----
     ``kernel(t)`` evaluates the series by Clenshaw's recurrence for the P_k (3 flops per term).  For
     ``gram`` the constructor converts it once to the Chebyshev basis, ``phi = sum_m a_m T_m(t)``, with
-    exact rational connection coefficients (error of the converted series <= 3.5 u sum_k |mu_k N(k, d)|
+    exact rational connection coefficients (error of the converted series ``<= 3.5 u sum_k |mu_k N(k, d)|``
     uniformly on [-1, 1], u = 2^-53; see ``_legendre_to_chebyshev``), and splits it by parity:
     ``phi(t) = sum_k a_2k T_k(u) + t sum_k a_{2k+1} V_k(u)``, ``u = 2 t^2 - 1`` (``T_2k(t) = T_k(u)``,
     ``T_{2k+1}(t) = t V_k(u)``, V: Chebyshev polynomials of the third kind), each part with its
@@ -41,7 +41,7 @@ class FromSpectrum(Kernel):
     ``~ K/2 u sum_i |m_i|`` is then within a factor 2 of Clenshaw's -- and otherwise by Chebyshev
     Clenshaw (2 flops per term; e.g. d = 2 with slowly decaying mu_k, where the monomial form of T_k
     grows like (1 + sqrt 2)^k).  Measured error against the series evaluated at 50 digits, K = 20,
-    d = 2..30: < 4e-16 for the NTK and a dense decaying spectrum (phi(1) ~ 1-2), < 7e-16 sum_k |mu_k N(k, d)|
+    d = 2..30: < 4e-16 for the NTK and a dense decaying spectrum (phi(1) ~ 1-2), ``< 7e-16 sum_k |mu_k N(k, d)|``
     for the flat mu_k N(k, d) = 1 (tests/test_kernels.py); see bench/bench_kernels.py
     for the factor over the dot-product floor.  The CUDA twin sums the Legendre series by Clenshaw.
     """
