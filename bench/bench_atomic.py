@@ -1,27 +1,19 @@
-"""Atomic (minimum total-variation) solver: column generation vs the brute-force HiGHS LP.
+"""Atomic (minimum total-variation) solver: the default path vs the brute-force HiGHS LP and the simplex path.
 
-Groups (naming read by bench/report.py):
+Groups (naming read by bench/report.py), targets the wide |.| teacher of ``_problem`` (1000 neurons):
 
-* ``atomic_n256_d3``: n = 256 points on S^2, target a wide |.| teacher (1000 neurons, smooth enough to be
-  representative of paper_checks); ``__project`` is ``spherekern.solvers.atomic`` (continuous atom positions,
-  certified optimum), ``__highs`` the brute force a user would write: the same LP restricted to 40 n random
-  directions, ``scipy.optimize.linprog(method="highs-ds")`` (one round: it takes minutes).
-  ``extra_info`` holds both objectives (the project's is lower: it optimises the positions).
-* ``atomic_ipm_n256_d3``: the same problem with method="ipm", tol=1e-4 (what paper_checks uses), the simplex
-  master (tol 1e-7) and the brute force in the same run (measured on the shared 2-core VM: ipm 0.85 s, simplex
-  14.8 s, brute force 39.6 s, i.e. 46x the brute force; the issue's target is 20x; in the full ``make bench``
-  of 2026-11-23 05:24: 0.99 s vs 39.5 s, 39.8x).
-* ``atomic_n1024_d5[teacher|constant|smooth]``: the project alone, method="ipm" (issue target: at most 2 minutes
-  on 2 cores) on the points of ``_problem(1024, 5)`` with the |t| teacher, y = 1 and the smooth even GRF of
-  paper_checks; skipped unless SPHEREKERN_BENCH_BIG=1. History, one script run each on the 2-core VM with nothing
-  else of ours running: 341-355 s (teacher) before the pricing work of 2026-11-23; 128-139 s (teacher),
-  126.6 s (constant, after the block-wise Caratheodory purification), 164.7 s (smooth) before the warm-started
-  master LPs; 114.9 s, 102.9 s, 104.5 s after (commit 6ce4a40); 75.1 s (teacher), 106.1 s (constant) with the
-  exact arc line search of the pricing (22c130f), constant 96.6 s after the faster Caratheodory purification.
-  The figures of record are the rows of bench/RESULTS.md.
+* ``atomic_n256_d3``, ``atomic_n256_d5``: ``__project`` is the default ``atomic(X, y)`` (method="auto": interior-point
+  rounds, crossover to the HiGHS simplex, certified to tol 1e-7), ``__simplex`` the simplex path from scratch
+  (method="simplex", the old default, same tol), ``__highs`` the brute force a user would write: the LP restricted
+  to 40 n random directions, ``scipy.optimize.linprog(method="highs-ds")`` (one round; its objective is above the
+  continuous optimum). ``extra_info`` holds the objectives, atom counts and certificates.
+* ``atomic_n1024_d3``, ``atomic_n1024_d5``: the same at n = 1024 (``__project`` and ``__highs``; the simplex path
+  from scratch takes many minutes there), skipped unless SPHEREKERN_BENCH_BIG=1.
+* ``atomic_lasso_n256_d3``: lam = 1e-5 (the paper's range) by the default path, ``__project`` only (its reference
+  is ``atomic_n256_d3__project``'s size; no brute-force lasso baseline is timed).
 
-The scaling of time with n (d = 3, n = 2^6..2^10, fitted exponent) is measured once by
-``python -m bench.bench_atomic scaling`` (not part of ``make bench``: it takes several minutes).
+The proof rows are in bench/bench_atomic_proof.py. The scaling of time with n (d = 3, n = 2^6..2^10, fitted
+exponent) is measured once by ``python -m bench.bench_atomic scaling`` (not part of ``make bench``).
 """
 import os
 import sys
@@ -77,14 +69,34 @@ def _timed_atomic(benchmark, group, X, y, **kw):
     return sol
 
 
-def test_atomic_n256_d3__project(benchmark):
+_BIG = pytest.mark.skipif(os.environ.get("SPHEREKERN_BENCH_BIG") != "1",
+                          reason="n = 1024: minutes per row on 2 cores; set SPHEREKERN_BENCH_BIG=1 to run them")
+
+
+@pytest.mark.parametrize("n, d", [(256, 3), (256, 5), pytest.param(1024, 3, marks=_BIG),
+                                  pytest.param(1024, 5, marks=_BIG)])
+def test_atomic__project(benchmark, n, d):
+    X, y, _ = _problem(n, d)
+    sol = _timed_atomic(benchmark, f"atomic_n{n}_d{d}", X, y)
+    assert sol.converged and sol.n_atoms <= n
+
+
+@pytest.mark.parametrize("n, d", [(256, 3), (256, 5)])
+def test_atomic__simplex(benchmark, n, d):
+    X, y, _ = _problem(n, d)
+    _timed_atomic(benchmark, f"atomic_n{n}_d{d}", X, y, method="simplex")
+
+
+@pytest.mark.parametrize("n, d", [(256, 3), (256, 5), pytest.param(1024, 3, marks=_BIG),
+                                  pytest.param(1024, 5, marks=_BIG)])
+def test_atomic__highs(benchmark, n, d):
+    _timed_brute_force(benchmark, f"atomic_n{n}_d{d}", n, d)
+
+
+def test_atomic_lasso_n256_d3__project(benchmark):
     X, y, _ = _problem(256, 3)
-    sol = _timed_atomic(benchmark, "atomic_n256_d3", X, y)
+    sol = _timed_atomic(benchmark, "atomic_lasso_n256_d3", X, y, lam=1e-5)
     assert sol.converged and sol.n_atoms <= 256
-
-
-def test_atomic_n256_d3__highs(benchmark):
-    _timed_brute_force(benchmark, "atomic_n256_d3", 256, 3)
 
 
 def _target_1024(target, X):
@@ -98,19 +110,6 @@ def _target_1024(target, X):
     from spherekern.targets import GaussianRandomField
     field = GaussianRandomField(5, c=grf_spectrum(5, 6.0, grf_kmax(5, 6.0)))
     return field.sample(X, np.random.default_rng(1))
-
-
-@pytest.mark.skipif(os.environ.get("SPHEREKERN_BENCH_BIG") != "1",
-                    reason="n = 1024, d = 5: about 1.5-2 minutes per target on 2 cores (3 targets); "
-                           "set SPHEREKERN_BENCH_BIG=1 to run them")
-@pytest.mark.parametrize("target", ["teacher", "constant", "smooth"])
-def test_atomic_n1024_d5__project(benchmark, target):
-    """The issue's target size (at most 2 minutes on 2 cores), with the interior-point master (tol 1e-4, what
-    paper_checks uses), on the points of ``_problem(1024, 5)`` with three targets (rows atomic_n1024_d5[target])."""
-    X = _problem(1024, 5)[0]
-    y = _target_1024(target, X)
-    sol = _timed_atomic(benchmark, "atomic_n1024_d5", X, y, method="ipm", tol=1e-4)
-    assert sol.converged and sol.n_atoms <= 1024
 
 
 def _scaling(d=3, ns=(64, 128, 256, 512, 1024)):
@@ -129,21 +128,3 @@ def _scaling(d=3, ns=(64, 128, 256, 512, 1024)):
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "scaling":
     _scaling()
-
-
-def test_atomic_ipm_n256_d3__project(benchmark):
-    """Interior-point master (method="ipm", tol=1e-4, what paper_checks uses) on the same problem."""
-    X, y, _ = _problem(256, 3)
-    sol = _timed_atomic(benchmark, "atomic_ipm_n256_d3", X, y, method="ipm", tol=1e-4)
-    assert sol.converged and sol.n_atoms <= 256
-
-
-def test_atomic_ipm_n256_d3__simplex(benchmark):
-    """The default simplex master (tol 1e-7) in the same run: the ratio is the speed-up of method="ipm"."""
-    X, y, _ = _problem(256, 3)
-    _timed_atomic(benchmark, "atomic_ipm_n256_d3", X, y)
-
-
-def test_atomic_ipm_n256_d3__highs(benchmark):
-    """The brute-force HiGHS LP over 40 n random directions, as in atomic_n256_d3."""
-    _timed_brute_force(benchmark, "atomic_ipm_n256_d3", 256, 3)

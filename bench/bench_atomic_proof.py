@@ -11,15 +11,34 @@ import pytest
 
 from bench.bench_atomic import _problem
 from spherekern.solvers import atomic
-
 from spherekern.solvers.atomic.proof import prove_bound
+
+#: time limit of one proof row (seconds); stopped, the bound stays valid and ``proved`` says whether it got there
+_LIMIT = 90.0
+_SOLVED = {}
+
+
+def _solved(n, d):
+    if (n, d) not in _SOLVED:
+        X, y, _ = _problem(n, d)
+        _SOLVED[n, d] = atomic(X, y)
+    return _SOLVED[n, d]
 
 
 @pytest.fixture(scope="module")
 def solved():
-    X, y, _ = _problem(256, 3)
-    sol = atomic(X, y)
-    return sol
+    return _solved(256, 3)
+
+
+@pytest.mark.parametrize("n, d", [(64, 3), (128, 3), (32, 5), (64, 5)])
+def test_atomic_proof_sizes__project(benchmark, n, d):
+    """prove_bound at tol 1e-7 on the default solution of ``_problem(n, d)`` (time limit _LIMIT); one row each."""
+    sol = _solved(n, d)
+    prove_bound(sol._X[:16], sol.dual[:16], tol=1e-3)  # JIT warm-up
+    benchmark.group = f"atomic_proof_n{n}_d{d}"
+    r = benchmark.pedantic(sol.verify, kwargs=dict(tol=1e-7, time_limit=_LIMIT), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(bound=r.bound, best=r.best, n_caps=r.n_caps, proved=r.proved, complete=r.complete,
+                                certificate=sol.certificate)
 
 
 def _sampled(X, p, m, rng):
@@ -34,7 +53,7 @@ def _sampled(X, p, m, rng):
 def test_atomic_proof_n256_d3__project(benchmark, solved):
     prove_bound(solved._X[:16], solved.dual[:16], tol=1e-3)  # JIT warm-up
     benchmark.group = "atomic_proof_n256_d3"
-    r = benchmark.pedantic(prove_bound, args=(solved._X, solved.dual), kwargs=dict(tol=1e-7),
+    r = benchmark.pedantic(prove_bound, args=(solved._X, solved.dual), kwargs=dict(tol=1e-7, time_limit=_LIMIT),
                            rounds=1, warmup_rounds=0)
     benchmark.extra_info.update(bound=r.bound, best=r.best, n_caps=r.n_caps, proved=r.proved,
                                 certificate=solved.certificate)
