@@ -16,9 +16,11 @@ def test_threshold_rule_on_built_tables():
     s = 0.5
     ns = [8, 12, 16, 32, 64]
     ols = {n: np.full(2, s ** 2 / 2 * (n - chk.D - 1) / n) for n in ns}
-    # interpolates at 8 and 12, dips below half the OLS train loss at 16, near noise from 32 on
-    tr = {8: np.zeros(2), 12: np.full(2, 1e-4), 16: 0.3 * ols[16], 32: 0.9 * ols[32], 64: ols[64]}
+    # interpolates at 8 and 12, dips below NOISE_FRAC x the OLS train loss at 16, near noise from 32 on
+    assert chk.NOISE_FRAC == 0.9
+    tr = {8: np.zeros(2), 12: np.full(2, 1e-4), 16: 0.3 * ols[16], 32: 0.95 * ols[32], 64: ols[64]}
     assert chk.threshold(tr, ols, s) == (32, [8, 12])
+    assert chk.threshold({**tr, 32: 0.85 * ols[32]}, ols, s) == (64, [8, 12])
     tr[64] = 0.1 * ols[64]
     assert chk.threshold(tr, ols, s)[0] is None
 
