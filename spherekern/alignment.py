@@ -70,7 +70,7 @@ def _as_dirs(U, D, name="U"):
 
 
 def G_n(U, X, y, bias=True) -> np.ndarray:
-    r"""``G_n(u) = (1/n) sum_k y_k relu(u . x~_k)`` for each row ``u`` of ``U`` (any norm; 1-homogeneous)."""
+    r"""``G_n(u) = (1/n) sum_k y_k relu(u·x~_k)`` for each row ``u`` of ``U`` (any norm; 1-homogeneous)."""
     X, y = _data(X, y, bias)
     Z = augment(X, bias)
     U, one = _as_dirs(U, Z.shape[1])
@@ -79,7 +79,7 @@ def G_n(U, X, y, bias=True) -> np.ndarray:
 
 
 def D_n(U, X, y, bias=True) -> np.ndarray:
-    r"""``D_n(u) = (1/n) sum_k 1{u . x~_k > 0} y_k x~_k`` for each row ``u`` of ``U`` (0-homogeneous in u)."""
+    r"""``D_n(u) = (1/n) sum_k 1{u·x~_k > 0} y_k x~_k`` for each row ``u`` of ``U`` (0-homogeneous in u)."""
     X, y = _data(X, y, bias)
     Z = augment(X, bias)
     U, one = _as_dirs(U, Z.shape[1])

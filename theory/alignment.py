@@ -66,7 +66,7 @@ def _as_beta(beta):
 
 
 def population_G(u, beta) -> np.ndarray:
-    r"""``G(u) = E[y relu(u . x~)]`` for ``y = beta . x + sigma eps``, ``x ~ N(0, I_d)``, ``x~ = (x, 1)``.
+    r"""``G(u) = E[y relu(u·x~)]`` for ``y = beta·x + sigma eps``, ``x ~ N(0, I_d)``, ``x~ = (x, 1)``.
 
     By Stein's lemma ``E[(beta.x) g(v.x + b)] = (beta.v) E[g'(v.x + b)]``, so with ``u = (v, b)``:
     ``G(u) = (beta . v) Phi(b / |v|)`` (the noise has mean 0 and drops out). ``u``: (..., d + 1).
