@@ -349,3 +349,52 @@ def test_teacher_covariance_closed_form():
         A = np.abs(X[:6] @ th.T)
         mc = A @ A.T / th.shape[0]
         np.testing.assert_allclose(gram(X[:6], X[:6]), mc, atol=6e-3 / d)
+
+
+def test_lasso_bracket_contains_a_dense_dictionary_lasso_optimum():
+    # gd.lasso_bracket from the exact d = 2 atomic (lam = 0) solution against sklearn's Lasso over fixed
+    # directions on the circle (1500; same objective (1/2n)|f(X) - y|^2 + lam sum|w|): an upper bound of the continuous
+    # optimum that tends to it; lo <= it (weak duality) and it <= hi (the interpolant is feasible)
+    from sklearn.linear_model import Lasso
+
+    from paper_checks.checks import gd
+    from spherekern import sphere
+    from spherekern.solvers import atomic
+    rng = np.random.default_rng(3)
+    n = 10
+    X = sphere.uniform(n, 2, rng)
+    y = 1.0 + 0.3 * X[:, 0]
+    s = atomic(X, y)
+    p = np.asarray(s.dual, float)
+    phi = np.linspace(0, 2 * np.pi, 1500, endpoint=False)
+    A = np.maximum(X @ np.stack([np.cos(phi), np.sin(phi)]), 0.0)
+    for lam in (1e-2, 1e-3):
+        lo, hi = gd.lasso_bracket(lam, n, float(np.abs(s.weights).sum()), float(p @ y), float(p @ p), s.certificate)
+        w = Lasso(alpha=lam, fit_intercept=False, tol=1e-10, max_iter=50_000).fit(A, y).coef_
+        obj = 0.5 * np.mean((A @ w - y) ** 2) + lam * np.abs(w).sum()
+        assert lo <= obj * (1 + 1e-6) and obj <= hi * (1 + 1e-3), (lam, lo, obj, hi)
+        assert hi - lo < 0.2 * hi   # the bracket is informative at these lam
+
+
+def test_gd_full_mode_alpha_rows_and_convergence_bracket(tmp_path):
+    # full-mode grid on synthetic results: the alpha-trick rows appear (one per d), and GD's objective 1% above
+    # lam * TV of the interpolant gives a certified excess bracket starting at 1.00%
+    mod = CHECKS["gd"]
+    ctx = Context("full", 0, tmp_path, n_boot=50)
+
+    def res(p):
+        r = _gd_result(p, lambda q: q["n"] // 2)
+        if p["regime"] == "gd-feature":
+            r.update(objective=1.01 * 4.0 * p["lam"], obj_drop_last10=1e-4)
+        elif p["regime"] == "gd-atomic":
+            r.update(tv=4.0, dual_y=4.0, dual_sq=1.0, certificate=1.0)
+        elif p["regime"] == "gd-alpha":
+            r.update(converged=True)
+        return r
+    ev = mod.evaluate([Run(p, res(p)) for p in task_params(mod, "full", 0)], ctx)
+    alpha = [m for m in ev.measurements if m.label.startswith("β α-trick GD")]
+    assert len(alpha) == 3 and all(m.passed for m in alpha)
+    row = next(m for m in ev.measurements if m.label.startswith("β feature GD") and "d=3" in m.label)
+    assert "16: 1.00%–" in row.note
+    lo, hi = ev.extra["feature_d3"]["convergence"]["median_excess_bracket"]["16"]
+    assert lo == pytest.approx(0.01) and hi == pytest.approx(1.01 * 4 / (4 - 0.5 * 16 * 1e-5) - 1)
