@@ -117,6 +117,7 @@ def test_bad_input():
 
 
 @needs_cd
+@pytest.mark.slow  # tens of seconds on 2 cores: make slow
 def test_extremal_vectors_against_brute_force():
     X, y, _ = _data(25, 2, seed=7)
     ev = al.extremal_vectors(X, y)
@@ -165,6 +166,7 @@ def test_extremal_vectors_population_limit_linear_teacher():
         assert np.abs(vals).max() == pytest.approx(abs(gv), rel=0.1)
 
 
+@pytest.mark.slow  # tens of seconds on 2 cores: make slow
 def test_early_phase_ode_matches_the_network_module_gd():
     """spherekern.network's own GD (plain steps, balanced init, biases) follows the early-phase ODE for small lam."""
     from spherekern.network import TwoLayerNet, train

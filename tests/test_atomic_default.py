@@ -27,7 +27,7 @@ def _sampled_max(X, p, m, rng):
     return float(np.abs(np.maximum(T @ X.T, 0.0) @ p).max())
 
 
-@pytest.mark.parametrize("d, n, seed", [(2, 40, 0), (3, 32, 1), (3, 48, 2)])
+@pytest.mark.parametrize("d, n, seed", [pytest.param(2, 40, 0, marks=pytest.mark.slow), (3, 32, 1), (3, 48, 2)])
 def test_default_matches_simplex_path(d, n, seed):
     rng = np.random.default_rng(seed)
     X = _unit(rng, n, d)

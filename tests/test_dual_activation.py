@@ -69,6 +69,7 @@ def test_softplus_vs_scipy_2d(t):
     assert abs(float(k(t)) - ref) < 1e-11
 
 
+@pytest.mark.slow  # tens of seconds on 2 cores: make slow
 def test_relu_is_arccos():
     t = np.linspace(-1, 1, 201)
     k0, k1 = ArcCos(0)(t), ArcCos(1)(t)
@@ -77,7 +78,7 @@ def test_relu_is_arccos():
     np.testing.assert_allclose(ImageNTK("relu", layers="hidden")(t), t * k0, rtol=1e-14, atol=1e-16)
 
 
-@pytest.mark.parametrize("act", ["softplus", "relu"])
+@pytest.mark.parametrize("act", ["softplus", pytest.param("relu", marks=pytest.mark.slow)])
 def test_vs_monte_carlo_network(act):
     """Empirical tangent kernel of a wide random net (1/h) sum_j [phi(a_j) phi(b_j) + beta_j^2 t phi'(a_j) phi'(b_j)]."""
     rng = np.random.default_rng(3)
@@ -102,6 +103,7 @@ def test_vs_monte_carlo_network(act):
             assert abs(terms.mean() - G[i, j]) < 5 * se, (i, j)
 
 
+@pytest.mark.slow  # tens of seconds on 2 cores: make slow
 def test_gram_matches_eval_and_is_psd():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 20))

@@ -229,6 +229,7 @@ def test_gram_into_out_and_endpoints():
     assert np.all(np.isfinite(out))
 
 
+@pytest.mark.slow  # tens of seconds on 2 cores: make slow
 def test_gram_float32():
     X, Y = sphere_points(50, 5, 6), sphere_points(70, 5, 7)
     for k in [NTK(), ArcCos(0), ArcCos(1), ArcCos(2), ArcCos(3), FromSpectrum([0.5, 0.2, 0.1], 5)]:

@@ -207,6 +207,7 @@ def test_d2_feature_fit_certifies_a_close_pair_problem():
     assert s.n_atoms <= 256 and np.abs(s.predict(X) - y).max() < 1e-7
 
 
+@pytest.mark.slow  # tens of seconds on 2 cores: make slow
 def test_ipm_master_stops_when_a_round_would_repeat_itself():
     # a close-pair problem (constant target, d = 2, n = 512, seed 2 of the quick grid) through the interior-point
     # master (the path d >= 3 uses): its purified vertex stays above the optimum by more than 2 tol and nothing
