@@ -103,6 +103,7 @@ import numba as nb
 import numpy as np
 
 from ..._validate import as_array, as_points, check_int, check_real
+from ._kernels import _act as _f  # relu(t)^q, the solver's own activation
 
 __all__ = ["prove_bound", "ProofResult"]
 
@@ -155,17 +156,6 @@ class ProofResult:
 # ----------------------------------------------------------------------------------------------
 # numba kernels
 # ----------------------------------------------------------------------------------------------
-@nb.njit(cache=True, inline="always")
-def _f(t, q):
-    if t <= 0.0:
-        return 0.0
-    if q == 1.0:
-        return t
-    if q == 2.0:
-        return t * t
-    return t ** q
-
-
 @nb.njit(cache=True, inline="always")
 def _cap_max(a, b, cr, sr):
     """max over the cap (cos r = cr, sin r = sr) of theta . w, from a = c . w and b = |w - a c| >= 0."""
