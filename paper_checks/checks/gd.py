@@ -312,20 +312,15 @@ def evaluate(runs, ctx):
     from paper_checks.api import Evaluation, Measurement
     from paper_checks.fitting import bootstrap
     ms, extra = [], {}
-    for d in sorted({r["d"] for r in runs if r["regime"] == "gd-feature"}):
-        try:
-            rows, extra[f"feature_d{d}"] = _feature_rows(runs, d, ctx)
-        except ValueError as exc:
-            ms.append(_curves.incomplete(f"feature GD, d={d}", 0.0, exc))
-            continue
-        ms += rows
-    for d in sorted({r["d"] for r in runs if r["regime"] == "gd-alpha"}):
-        try:
-            rows, extra[f"alpha_d{d}"] = _alpha_rows(runs, d, ctx)
-        except ValueError as exc:
-            ms.append(_curves.incomplete(f"α-trick GD, d={d}", 0.0, exc))
-            continue
-        ms += rows
+    for regime, key, label, rows_of in (("gd-feature", "feature", "feature GD", _feature_rows),
+                                         ("gd-alpha", "alpha", "α-trick GD", _alpha_rows)):
+        for d in sorted({r["d"] for r in runs if r["regime"] == regime}):
+            try:
+                rows, extra[f"{key}_d{d}"] = rows_of(runs, d, ctx)
+            except ValueError as exc:
+                ms.append(_curves.incomplete(f"{label}, d={d}", 0.0, exc))
+                continue
+            ms += rows
     lazy = [r for r in runs if r["regime"] == "gd-lazy"]
     nl, _, EL = _curves.field(lazy, "err", "gd-lazy")
     _, _, RL = _curves.field(lazy, "err_ref", "gd-lazy")
