@@ -68,8 +68,10 @@ def check_out_dir(out: str) -> Path:
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog="python -m paper_checks",
-        description="Validation suite reproducing the regression claims of Petrini et al. (NeurIPS 2022), "
-                    "'Learning sparse features can lead to overfitting in neural networks'. Writes report.md, "
+        description="Validation suite reproducing, from first principles, Petrini et al. (NeurIPS 2022), "
+                    "'Learning sparse features can lead to overfitting in neural networks' (regression on the "
+                    "sphere and images), and Boursier & Flammarion (2024), 'Simplicity bias and optimization "
+                    "threshold in two-layer ReLU networks' (early alignment). Writes report.md, report.html, "
                     "results.json and figures/ under --out; exit status 1 if any check fails.")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
