@@ -438,3 +438,27 @@ def test_predict_plot_rows(tmp_path, capsys):
     assert tmain(["predict", "--d", "3", "--nu-t", "1", "--plot", str(tmp_path / "curves")]) == 0
     assert f"plot written to {tmp_path / 'curves.png'}" in capsys.readouterr().out
     assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_two_layer_net_bad_seed_names_seed():
+    from spherekern import network
+    with pytest.raises(TypeError, match="^seed must be None, an int seed or a numpy.random.Generator, got str"):
+        network.TwoLayerNet(3, 8, seed="x")
+    with pytest.raises(ValueError, match="^seed must be None, a non-negative int seed"):
+        network.TwoLayerNet(3, 8, seed=-1)
+
+
+def test_min_norm_of_the_kernel_class_says_pass_an_instance():
+    from spherekern import solvers
+    X = sphere.uniform(5, 3, rng=1)
+    with pytest.raises(TypeError, match=r"^kernel must be a kernel instance, got the class NTK: pass an instance, "
+                                        r"e\.g\. NTK\(\)"):
+        solvers.min_norm(kernels.NTK, X, X[:, 0])
+
+
+@pytest.mark.parametrize("warm", ["no", 0, 1, None, 1.0])
+def test_atomic_warm_must_be_a_bool(warm):
+    from spherekern import solvers
+    X = sphere.uniform(5, 3, rng=1)
+    with pytest.raises(TypeError, match="^warm must be True or False"):
+        solvers.atomic(X, X[:, 0], warm=warm)

@@ -148,7 +148,7 @@ class TwoLayerNet:
             raise ValueError(f"d must be >= 2 for this network (its inputs are points of S^(d-1); d = 1 needs "
                              f"bias=True, another activation, alpha or a balanced init), got {self.d}")
         H, dd = self.width, self.d
-        rng = as_rng(seed)
+        rng = as_rng(seed, "seed")
         if init == "normal":
             theta = rng.standard_normal((H, dd))
             if self.sphere:

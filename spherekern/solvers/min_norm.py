@@ -36,6 +36,9 @@ PIVOT_RTOL = 1e-13
 
 
 def _check_kernel(kernel):
+    if isinstance(kernel, type):
+        raise TypeError(f"kernel must be a kernel instance, got the class {kernel.__name__}: pass an instance, "
+                        f"e.g. {kernel.__name__}()")
     if not (callable(getattr(kernel, "gram", None))):
         raise TypeError(f"kernel must have a gram(X, Y=None, out=None) method (e.g. spherekern.kernels.NTK()), "
                         f"got {type(kernel).__name__}")

@@ -137,6 +137,8 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     n_starts = max(64, n) if n_starts is None else check_int(n_starts, "n_starts", 0)
     big_m = check_real(big_m, "big_m", minimum=0.0, strict=True)
     rng = as_rng(rng)
+    if not isinstance(warm, (bool, np.bool_)):
+        raise TypeError(f"warm must be True or False (keep one HiGHS model across simplex rounds), got {warm!r}")
 
     if not isinstance(method, str) or method not in ("auto", "ipm", "simplex"):
         raise ValueError(f"method must be 'auto', 'ipm' or 'simplex', got {method!r}")
