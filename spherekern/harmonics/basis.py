@@ -38,53 +38,34 @@ def _acoef(kmax: int, d: int) -> np.ndarray:
 
 
 @nb.njit(cache=True, nogil=True)
-def _assoc_row(t, s, k, D, acoef, row):
-    """row[m] = Abar^{(D)}_{k,m}(t) for m = 0..k (D >= 3, s = sqrt(1 - t^2))."""
-    diag = 1.0
-    for m in range(k + 1):
-        if m > 0:
-            diag *= math.sqrt((2.0 * m - 2.0 + D) / (2.0 * m - 3.0 + D)) * s
-        if diag == 0.0:
-            for mm in range(m, k + 1):
-                row[mm] = 0.0
-            return
-        if m == k:
-            row[m] = diag
-            continue
-        a = acoef[2 * m + D - 2]
-        qm1 = diag
-        q = t * diag / a[1]
-        for n in range(1, k - m):
-            qn = (t * q - a[n] * qm1) / a[n + 1]
-            qm1 = q
-            q = qn
-        row[m] = q
+def _assoc(t, s, kmax, lo, D, acoef, out):
+    """out[k - lo, m] = Abar^{(D)}_{k,m}(t) for lo <= k <= kmax and 0 <= m <= k (D >= 3, s = sqrt(1 - t^2);
+    entries m > k untouched): the whole table with lo = 0, the single row k = kmax with lo = kmax.
 
-
-@nb.njit(cache=True, nogil=True)
-def _assoc_tri(t, s, kmax, D, acoef, tri):
-    """tri[k, m] = Abar^{(D)}_{k,m}(t) for 0 <= m <= k <= kmax (entries m > k untouched)."""
+    Per order m, the diagonal Abar_{m,m} = prod_{j=1}^{m} sqrt((2j - 2 + D) / (2j - 3 + D)) s, then the
+    three-term recurrence in the degree, Abar_{m+n+1,m} = (t Abar_{m+n,m} - a_n Abar_{m+n-1,m}) / a_{n+1}
+    (a = acoef[2m + D - 2], Abar_{m-1,m} = 0); an underflowed diagonal zeroes that order and all higher ones.
+    """
     diag = 1.0
     for m in range(kmax + 1):
         if m > 0:
             diag *= math.sqrt((2.0 * m - 2.0 + D) / (2.0 * m - 3.0 + D)) * s
         if diag == 0.0:
             for mm in range(m, kmax + 1):
-                for kk in range(mm, kmax + 1):
-                    tri[kk, mm] = 0.0
+                for kk in range(max(mm, lo), kmax + 1):
+                    out[kk - lo, mm] = 0.0
             return
-        tri[m, m] = diag
-        if m == kmax:
-            continue
+        if m >= lo:
+            out[m - lo, m] = diag
         a = acoef[2 * m + D - 2]
-        qm1 = diag
-        q = t * diag / a[1]
-        tri[m + 1, m] = q
-        for n in range(1, kmax - m):
+        qm1 = 0.0
+        q = diag
+        for n in range(kmax - m):
             qn = (t * q - a[n] * qm1) / a[n + 1]
             qm1 = q
             q = qn
-            tri[m + n + 1, m] = q
+            if m + n + 1 >= lo:
+                out[m + n + 1 - lo, m] = q
 
 
 @nb.njit(cache=True, nogil=True)
@@ -139,7 +120,7 @@ def _basis_kernel(X, k, acoef, out):
         tt = np.empty(max(L, 1))
         ss = np.empty(max(L, 1))
         az = np.empty(2 * k + 1)
-        row0 = np.empty(k + 1)
+        row0 = np.empty((1, k + 1))             # Abar_{k,m} at the first polar level, m = 0..k
         tri = np.empty((max(L - 1, 0), k + 1, k + 1))
         idx = np.zeros(max(L, 1), dtype=np.int64)
         for i in range(lo, hi):
@@ -159,9 +140,9 @@ def _basis_kernel(X, k, acoef, out):
                     out[i, 1] = az[2 * k]
                 continue
             c, s = _coords(x, rr, tt, ss)
-            _assoc_row(tt[0], ss[0], k, d, acoef, row0)
+            _assoc(tt[0], ss[0], k, k, d, acoef, row0)
             for j in range(1, L):
-                _assoc_tri(tt[j], ss[j], k, d - j, acoef, tri[j - 1])
+                _assoc(tt[j], ss[j], k, 0, d - j, acoef, tri[j - 1])
             _azimuth(c, s, k, az)
             # odometer over the chains k = idx[0] >= idx[1] >= ... >= idx[L-1] >= |m_L|, with the
             # signed last index as a counter cnt = 0, 1, 2, ... <-> m = 0, +1, -1, +2, -2, ...
@@ -172,9 +153,9 @@ def _basis_kernel(X, k, acoef, out):
             for l in range(N):
                 mL = (cnt + 1) // 2
                 if L == 1:
-                    v = row0[mL]
+                    v = row0[0, mL]
                 else:
-                    v = row0[idx[1]]
+                    v = row0[0, idx[1]]
                     for j in range(1, L - 1):
                         v *= tri[j - 1, idx[j], idx[j + 1]]
                     v *= tri[L - 2, idx[L - 1], mL]
@@ -200,7 +181,7 @@ def _assoc_table_kernel(t, kmax, D, acoef, out):
         ti = t[i]
         si = math.sqrt((1.0 - ti) * (1.0 + ti))
         out[i, :, :] = 0.0
-        _assoc_tri(ti, si, kmax, D, acoef, out[i])
+        _assoc(ti, si, kmax, 0, D, acoef, out[i])
 
 
 # ----------------------------------------------------------------------------------------------
