@@ -70,19 +70,34 @@ def summary_table(res) -> str:
     return "\n".join(lines)
 
 
+def time_table(res) -> str:
+    """Runs and compute seconds per check: the sum of the runs' elapsed times (each run is single-threaded, so
+    this is about its CPU time; a cached run counts with the time it took when it was computed)."""
+    lines = ["| check | runs | computed now | compute s (sum over runs) | slowest run s |", "|---|---|---|---|---|"]
+    for co in res.checks:
+        el = [r.elapsed for r in co.runs]
+        fresh = sum(not r.cached for r in co.runs)
+        lines.append(f"| {co.name} | {len(co.runs)} | {fresh} | {sum(el):.0f} | {max(el, default=0.0):.1f} |")
+    tot = sum(r.elapsed for co in res.checks for r in co.runs)
+    lines.append(f"| all | {sum(len(co.runs) for co in res.checks)} | {res.n_computed} | {tot:.0f} | |")
+    return "\n".join(lines)
+
+
 def write_report(res):
     out = Path(res.out)
     n_pass = sum(co.verdict == "PASS" for co in res.checks)
     md = [f"# paper_checks report ({res.mode} mode)", "",
           "Petrini, Cagnetta, Vanden-Eijnden & Wyart (NeurIPS 2022), *Learning sparse features can lead to "
-          "overfitting in neural networks*: each claim, the theory's prediction (from `theory/`), what the "
+          "overfitting in neural networks* (regression on the sphere, images), and Boursier & Flammarion (2024), "
+          "*Simplicity bias and optimization threshold in two-layer ReLU networks* (early alignment): each claim, "
+          "the theory's prediction (from `theory/`), what the "
           "simulations measured (± one bootstrap standard deviation over seeds) and the verdict.", "",
           f"**{n_pass}/{len(res.checks)} checks pass.** Mode `{res.mode}`, `--seed {res.base_seed}`, "
           f"{res.n_computed} runs computed and {res.n_cached} read from the cache, executor {res.executor} "
           f"(jobs={res.jobs}), wall time {res.wall:.0f} s.", "",
           "Exponents: `beta` in eps(n) ~ A n^(-beta), fitted by least squares on log(mean error over seeds) vs "
           "log n over the upper half of the n range on the log scale; uncertainty by bootstrap over seeds.", "",
-          "## Summary", "", summary_table(res), ""]
+          "## Summary", "", summary_table(res), "", "## Time per check", "", time_table(res), ""]
     for co in res.checks:
         md += [f"## {co.name}: {co.verdict}", "", f"*Claim.* {co.module.claim}", ""]
         doc = (co.module.__doc__ or "").strip()

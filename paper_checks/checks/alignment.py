@@ -60,7 +60,8 @@ name = "alignment"
 claim = ("From a small balanced initialisation, neurons align with the extremal vectors of G_n; above an "
          "optimisation threshold n* the network stops interpolating and generalises like least squares, "
          "better than interpolating methods.")
-version = "2"  # 2: the box design of the module docstring (version 1: U[-1,1]^5, lam 1e-6, lr 0.05)
+version = "3"  # 2: the box design of the module docstring (version 1: U[-1,1]^5, lam 1e-6, lr 0.05);
+#              3: the min-L1 interpolant from the exact default atomic() (was method="ipm", tol=1e-4)
 
 D = 5
 A = 2.0              # inputs U[-A, A]^d
@@ -160,9 +161,10 @@ def _baselines(p):
     out["ntk_test"] = float(np.mean((rt * ntk.predict(Zt) - ft) ** 2))
     if p.get("l1"):
         from spherekern.solvers.atomic import atomic
-        sol = atomic(Z, yz, method="ipm", tol=1e-4)
+        sol = atomic(Z, yz, rng=0)  # the exact default: certified max|eta| <= 1 + 1e-7
         out["l1_test"] = float(np.mean((rt * sol.predict(Zt) - ft) ** 2))
         out["l1_converged"] = bool(sol.converged)
+        out["l1_atoms"] = int(sol.n_atoms)
     return out
 
 
