@@ -94,6 +94,10 @@ def test_network_task_tiny():
     res = chk.compute(p)
     assert 0 <= res["err"] <= 1 and res["steps"] <= 30
     assert 1 <= res["n_eff"] <= 16 and 1 <= res["n_eff_displacement"] <= 16 and 1 <= res["atoms"] <= 16
+    assert 1 <= res["n_eff_first_layer_move"] <= 16 and 1 <= res["n_eff_weights"] <= 16
+    # the 90%-mass count of the same contributions: a count of neurons, at least N_eff's 90%-share lower bound
+    # (k neurons carry >= 90% of sum a only if k >= 0.9^2 (sum a)^2 / sum a^2 by Cauchy-Schwarz)
+    assert 0.81 * res["n_eff"] <= res["mass90"] <= 16 and isinstance(res["mass90"], int)
     assert res["D"] > 0 and res["G"] > 0 and res["R"] == pytest.approx(res["D"] / res["G"], rel=1e-12)
     again = chk.compute(p)
     again.pop("flow_seconds"), res.pop("flow_seconds")

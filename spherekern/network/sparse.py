@@ -14,10 +14,10 @@ from ._backend import _forward
 from ._kernels import _pattern_kernel
 
 __all__ = ["count_atoms", "effective_neurons", "neuron_contributions", "participation_ratio", "MEASURES",
-           "refit_output", "RefitResult"]
+           "mass_count", "refit_output", "RefitResult"]
 
 #: the neuron sizes :func:`effective_neurons` can count
-MEASURES = ("contribution", "displacement", "weights")
+MEASURES = ("contribution", "displacement", "weights", "first_layer_move")
 #: rows of X per block in :func:`neuron_contributions` (bounds the (H, block) temporaries)
 _CONTRIB_BLOCK = 2048
 
@@ -146,6 +146,29 @@ def participation_ratio(a):
     return float(b.sum() ** 2 / np.dot(b, b))
 
 
+def mass_count(a, q=0.9):
+    """Smallest number of neurons whose sizes ``a`` sum to at least the fraction ``q`` of ``sum_h a_h`` (0 when all
+    are 0): the sizes sorted in decreasing order, the first k with ``sum_{i<=k} a_(i) >= q sum a``.
+
+    A count with a direct reading (``k`` equal non-zero sizes give ``ceil(q k)``) beside the participation ratio,
+    which weights unequal sizes smoothly; i.i.d. sizes give a fixed fraction of H, not H (``0.65 H`` for
+    ``|N(0, 1)|`` at ``q = 0.9``: the k largest of H half-normal sizes carry ``q`` of their sum).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"a must be 1-D (one size per neuron), got shape {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("a must hold finite non-negative sizes")
+    q = check_real(q, "q")
+    if not 0.0 < q <= 1.0:
+        raise ValueError(f"q must lie in (0, 1], got {q!r}")
+    tot = float(a.sum())
+    if tot == 0.0:
+        return 0
+    c = np.cumsum(np.sort(a)[::-1])
+    return int(min(np.searchsorted(c, q * tot * (1.0 - 1e-12)) + 1, a.size))
+
+
 def effective_neurons(net, X=None, measure="contribution"):
     """Effective number of neurons: the participation ratio (:func:`participation_ratio`) of a neuron size.
 
@@ -163,17 +186,23 @@ def effective_neurons(net, X=None, measure="contribution"):
     * ``"weights"``: ``a_h = |w_h| * |theta_h|``, the path norm's summands.  It includes the initialisation,
       which dominates in the lazy regime: there it returns the initial weights' value
       ``H (E|w| E|theta|)^2 / (E w^2 E|theta|^2) ~ 2H/pi`` whatever was learnt.
+    * ``"first_layer_move"``: ``a_h = |w_h| * |theta_h - theta0_h|`` (``(theta, b)`` with biases), the output
+      weight times the first layer's displacement (issue 17's first suggestion).  In the lazy regime the
+      displacement is proportional to ``|w0_h|`` (the gradient in ``theta_h`` carries the factor ``w_h``), so
+      ``a_h ~ w0_h^2``: i.i.d. chi-square sizes, ``N_eff / H ~ 1/3`` however dense the network is; and it misses
+      the change of the output weights.
 
     Measured (images check, digits parity, n = 256, H = 256, 6 seeds, soft hinge to 99% margins): ``N_eff / H``
     = 0.389 (feature, alpha = 1e-2) vs 0.620 (lazy, alpha = 1e2) with ``"contribution"``, 0.395 vs 0.414 with
-    ``"displacement"`` (which does not separate the regimes), 0.405 vs 0.635 with ``"weights"``.
+    ``"displacement"`` (which does not separate the regimes), 0.405 vs 0.635 with ``"weights"``, 0.395 vs 0.353
+    with ``"first_layer_move"`` (lazy ~1/3, as above: the order reversed).
 
     Parameters
     ----------
     net : TwoLayerNet
     X : array_like (n, d), optional
         Required for ``"contribution"`` (usually the training set); ignored otherwise.
-    measure : {"contribution", "displacement", "weights"}
+    measure : {"contribution", "displacement", "weights", "first_layer_move"}
 
     Returns
     -------
@@ -194,7 +223,8 @@ def effective_neurons(net, X=None, measure="contribution"):
     if measure == "weights":
         return participation_ratio(np.abs(w) * np.linalg.norm(th, axis=1))
     th0 = np.concatenate([net.directions0, net.biases0[:, None]], axis=1) if net.bias else net.directions0
-    return participation_ratio(np.abs(w - net.weights0) * np.linalg.norm(th - th0, axis=1))
+    dw = w if measure == "first_layer_move" else w - net.weights0
+    return participation_ratio(np.abs(dw) * np.linalg.norm(th - th0, axis=1))
 
 
 # ----------------------------------------------------------------------------------------------
