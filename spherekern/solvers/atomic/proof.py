@@ -67,23 +67,29 @@ See docs/CONVENTIONS.md for conventions (points are rows of X on S^{d-1}, d the 
 
 Notes
 -----
-Scaling (measured once each on the shared 2-core VM, other jobs running; duals of ``atomic(X, y)`` on
-``bench.bench_atomic._problem(n, d)``, the same tol for the solve and the proof, time_limit 90 s):
+Caps cut by 2 .. min(d - 1, 5) hyperplanes (power 1) whose relaxed bound is above the target get the exact
+bound of :mod:`._proofcuts` (Lagrangian duality over each sign region): around an atom, where d - 1 hyperplanes
+meet and ``|eta| = 1``, the relaxation is O(r) loose and forced refinement down to r ~ tol, while the exact bound
+prunes a cap as soon as no other hyperplane cuts it.
 
-=====  =====  =======  =====  ===========  ============  ==========  =======  =======
-d      n      method   tol    cert - 1     bound - 1     caps        proved   seconds
-=====  =====  =======  =====  ===========  ============  ==========  =======  =======
-3      64     simplex  1e-7   9.31e-08     9.82e-08      28,928      yes      0.41
-3      128    simplex  1e-7   9.56e-08     9.98e-08      63,376      yes      1.08
-3      256    simplex  1e-7   9.89e-08     (stopped)     4,212,704   no       90
-3      1024   ipm      1e-4   4.23e-05     1.00e-04      534,800     yes      21.9
-5      32     simplex  1e-7   9.91e-08     (stopped)     20,597,248  no       90
-5      256    ipm      1e-4   5.98e-05     (stopped)     7,219,712   no       90
-=====  =====  =======  =====  ===========  ============  ==========  =======  =======
+Scaling (measured 2026-12-03 on the shared 2-core VM at a load average of ~10, CPU seconds of this process
+including nothing compiled; duals of ``atomic(X, y)`` (default method, tol 1e-7) on
+``bench.bench_atomic._problem(n, d)``, proof tol 1e-7; "relaxation only" = the previous bound, for comparison):
 
-d = 3 is fast while the certificate leaves room below 1 + tol (n = 256 left 1.1e-9). d >= 4 does not reach
-the target yet: maxima of |eta| on faces where two or more hyperplanes meet decay only quadratically along the
-face while the bound of a cap cut by two or more hyperplanes is O(r) loose (only the one-cut case is exact).
+=====  =====  ===========  ============  ==========  =======  =======  ======================================
+d      n      cert - 1     bound - 1     caps        proved   CPU s    relaxation only
+=====  =====  ===========  ============  ==========  =======  =======  ======================================
+3      64     7.08e-08     7.09e-08      9,616       yes      0.1      9.81e-08, 28,912 caps
+3      128    9.83e-08     9.86e-08      24,272      yes      0.2      9.99e-08, 63,392 caps, 0.3 s
+3      256    9.57e-08     9.72e-08      61,136      yes      0.4      9.98e-08, 150,184 caps, 1.0 s
+5      32     9.80e-08     9.80e-08      565,088     yes      1.8      not proved: 11.9 M caps in 23.7 s
+5      64     8.35e-08     9.93e-08      2,808,032   yes      10.1
+5      128    8.61e-08     (stopped)     4,512,256   no       23.3     (time_limit 60 s wall at load 10)
+=====  =====  ===========  ============  ==========  =======  =======  ======================================
+
+The bound is now tight (within the rounding margin of the certificate where it proves). The cost in d = 5 is
+the number of caps needed until each is cut by at most 5 hyperplanes (the arrangement's vertices are
+C(n, 4)-many), so it grows steeply with n: the target of d = 5, n = 256 within a minute is not reached.
 
 References
 ----------
@@ -104,12 +110,16 @@ import numpy as np
 
 from ..._validate import as_array, as_points, check_int, check_real
 from ._kernels import _act as _f  # relu(t)^q, the solver's own activation
+from ._proofcuts import cut_cap_max
 
 __all__ = ["prove_bound", "ProofResult"]
 
 _EPS = float(np.finfo(np.float64).eps)
 #: Caps bounded per call of the numba kernel (one parallel task each).
 _BATCH = 4096
+#: Most cut hyperplanes of a cap given the exact bound of :mod:`._proofcuts` (2^k sign regions, each with
+#: up to sum_{m < d} C(k + 1, m) active sets); caps cut by more keep the linear relaxation.
+_KMAX = 5
 #: Smallest half-width of a node (dyadic exactness of the centres): smaller nodes are not split.
 _H_MIN = 2.0 ** -45
 
@@ -238,9 +248,12 @@ def _halfspace_max(c, w, x, sg, d, cr, sr, cp, wp):
 
 
 @nb.njit(parallel=True, cache=True)
-def _bound_caps(M, H, X, delta, p, q, work, out_u, out_val):
-    """For each node k (centre M[k] on the cube's surface, half-width H[k]): out_u[k] = the linear-relaxation
-    bound of max |eta| over its cap (without the rounding margin), out_val[k] = eta(c_k). work: (K, 11, d)."""
+def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, out_val):
+    """For each node k (centre M[k] on the cube's surface, half-width H[k]): out_u[k] = the bound of max |eta|
+    over its cap (without the rounding margin), out_val[k] = eta(c_k). work: (K, 11, d); with power 1 and
+    2..kmax cut hyperplanes, where the relaxation is above ``target`` (the pruning target less the margin), also the exact bound of :mod:`._proofcuts`
+    (bounds at most ``target`` are not tightened further; scratch work2: (K, kmax + 2 d + 10, d),
+    cuts: (K, kmax + d) int64)."""
     K, d = M.shape
     n = X.shape[0]
     sqd = math.sqrt(d - 1.0)
@@ -305,6 +318,8 @@ def _bound_caps(M, H, X, delta, p, q, work, out_u, out_val):
                 sc = fhi / (hi - lo)
                 kc = -sc * lo
                 sa, ka = 0.0, 0.0
+                if ncut < kmax:
+                    cuts[k, ncut] = j
                 ncut += 1
                 jcut = j
                 if q == 1.0:
@@ -361,6 +376,20 @@ def _bound_caps(M, H, X, delta, p, q, work, out_u, out_val):
             e_in = _halfspace_max(c, w[9], xj, 1.0, d, cr, sr, w[7], w[10])
             e_out = _halfspace_max(c, w[8], xj, -1.0, d, cr, sr, w[7], w[10])
             um = min(um, max(e_in, e_out))
+        elif q == 1.0 and 2 <= ncut <= kmax and max(up, um) > target:
+            # a few cut hyperplanes: the exact bound over the 2^ncut sign regions (Lagrangian duality)
+            w2 = work2[k]   # rows: G (kmax), Q (d), R (d), tmp (8), pc, sg
+            G = w2[:kmax]
+            pc = w2[kmax + 2 * d + 8]
+            for a in range(ncut):
+                for i in range(d):
+                    G[a, i] = X[cuts[k, a], i]
+                pc[a] = p[cuts[k, a]]
+            bp, bm = cut_cap_max(c, cr, w[8], G, pc, ncut, d, w2[kmax:kmax + d], w2[kmax + d:kmax + 2 * d],
+                                 w2[kmax + 2 * d:kmax + 2 * d + 8], cuts[k, kmax:], w2[kmax + 2 * d + 9],
+                                 target)
+            up = min(up, bp)
+            um = min(um, bm)
         out_u[k] = max(up, um)
         out_val[k] = val
 
@@ -490,10 +519,14 @@ def prove_bound(X, p, power=1, *, tol=1e-7, max_caps=50_000_000, time_limit=None
     top = len(M0)
     SM[:top], SH[:top], SA[:top], SU[:top] = M0, H0, A0, np.inf
     work = np.empty((_BATCH, 11, d))
+    kmax = min(d - 1, _KMAX) if q == 1.0 else 0
+    work2 = np.empty((_BATCH, kmax + 2 * d + 10, max(d, kmax)))
+    cuts = np.zeros((_BATCH, kmax + d), dtype=np.int64)
     bu = np.empty(_BATCH)
     bval = np.empty(_BATCH)
 
     best, best_theta = -1.0, None
+    target = target0
     pruned_max = -np.inf
     unresolved_max = -np.inf
     n_caps = 0
@@ -507,7 +540,7 @@ def prove_bound(X, p, power=1, *, tol=1e-7, max_caps=50_000_000, time_limit=None
         bM = SM[lo:top].copy()
         bH = SH[lo:top].copy()
         bA = SA[lo:top].copy()
-        _bound_caps(bM, bH, X, delta, p, q, work, bu, bval)
+        _bound_caps(bM, bH, X, delta, p, q, kmax, target - margin, work, work2, cuts, bu, bval)
         n_caps += k
         U = np.minimum(bu[:k] + margin, SU[lo:top])
         aval = np.abs(bval[:k])
