@@ -10,9 +10,10 @@ Used by the constant, grf, sparsity and ansatz checks. A task is
   the bias-free ReLU predictors can represent, see :func:`grf_spectrum`), or ``teacher`` (a wide |t|^a
   teacher of width 10^5);
 * the predictor: ``lazy`` = ``solvers.min_norm(NTK(), X, y)`` (ridgeless), ``ridge`` = the same with the
-  ridge ``RIDGE_R n kappa_0(n)`` (:func:`kappa0`), ``rf`` = min_norm with
+  ridge ``r n kappa_0(n)`` (:func:`kappa0`, r = :func:`ridge_ratio`: 10, 30 in d = 2), ``rf`` = min_norm with
   ``ArcCos(1)``, ``feature`` = ``solvers.atomic(X, y, lam=0)``;
-* the test error ``mean over test points of (f - f*)^2``, plus n_atoms, certificate, timings.
+* the test error ``mean over test points of (f - f*)^2``, plus (feature) n_atoms, n_patterns, the certificate,
+  the masters run (:func:`atomic_method`), and timings.
 
 All randomness derives from ``task_rng`` keyed on (d, seed, target spec) — never on n or the regime — so
 the lazy and feature runs of one (d, n, seed) see the same data (common random numbers), and the curves of a
@@ -118,12 +119,36 @@ def data(p):
     return (np.ascontiguousarray(Xpool[:n]), Xt, np.array(yall[:n]), np.array(yall[m:]), dict(info))
 
 
-#: Certificate tolerance of the feature-regime (atomic) solves of the learning curves.
-FEATURE_TOL = 1e-4
+def count_patterns(directions, X):
+    """Distinct activation patterns ``(1{theta_i . x_j > 0})_j`` of the rows of ``directions`` on the rows of X,
+    over the atoms active on at least one row (atoms sharing a pattern act on the training set as one atom)."""
+    P = np.asarray(directions, float) @ np.asarray(X, float).T > 0
+    P = P[P.any(axis=1)]
+    return int(np.unique(P, axis=0).shape[0]) if P.size else 0
 
 
-#: The ridge of the ``ridge`` regime, in units of n kappa_0(n): ``lam = RIDGE_R * n * kappa0(d, n)``.
-RIDGE_R = 10.0
+def atomic_method(history):
+    """Which masters an ``atomic`` solve ran, from its rounds: ``"ipm+simplex"`` (the default: interior-point
+    rounds, whose history entries carry ``ipm_iterations``, then the simplex crossover), ``"simplex"``, ``"ipm"``
+    or ``"none"`` (no round: y = 0)."""
+    ipm = sum("ipm_iterations" in h for h in history)
+    parts = (["ipm"] if ipm else []) + (["simplex"] if len(history) > ipm else [])
+    return "+".join(parts) or "none"
+
+
+#: The ridge of the ``ridge`` regime, in units of n kappa_0(n): ``lam = ridge_ratio(d) * n * kappa0(d, n)``.
+#: The KRR theory is accurate once the ridge dominates the effective regularisation of the *sample*, kappa_eff,
+#: which exceeds the theory's kappa_0 in low d (per-degree measurement, theory/README.md section 6: kappa_eff /
+#: kappa_0 ~ 1.3 in d = 3, 1.08 in d = 5, 2.7 in d = 2). r = 10 puts lam / (n kappa_eff) at ~8-9 in d >= 3 (measured
+#: ratio simulation/theory 0.95-1.05, constant 0.95-1.14); in d = 2 the same margin needs r ~ 10 x 2.7, hence 30
+#: (measured there: r = 10 gives 1.11-1.15, r = 30 gives 1.02-1.05; theory/README.md section 6).
+RIDGE_R = {2: 30.0}
+RIDGE_R_DEFAULT = 10.0
+
+
+def ridge_ratio(d):
+    """r of the ridge regime's ``lam = r n kappa_0(n)`` in dimension d (see :data:`RIDGE_R`)."""
+    return RIDGE_R.get(int(d), RIDGE_R_DEFAULT)
 
 
 def kappa0(d, n):
@@ -154,32 +179,19 @@ def fit(regime, X, y, solver_seed=0):
     if regime == "ridge":
         n, d = X.shape
         k0 = kappa0(d, n)
-        lam = RIDGE_R * n * k0
-        return min_norm(NTK(), X, y, ridge=lam), {"ridge": lam, "kappa0": k0}
+        lam = ridge_ratio(d) * n * k0
+        return min_norm(NTK(), X, y, ridge=lam), {"ridge": lam, "kappa0": k0, "ridge_ratio": ridge_ratio(d)}
     if regime == "feature":
-        # d >= 3: interior-point master, certified to max|eta| <= 1 + tol (objective within ~tol of the optimum),
-        # several times faster than the simplex master for n >= 256 (bench_atomic); if it fails numerically the
-        # simplex master is tried. d = 2: the simplex master, whose exact angular-sweep pricing lists every
-        # activation cell in the first round (measured: 2 s at n = 512, 21 s at n = 1024, one round each),
-        # while the interior-point one can end uncertified on close pairs of points (seed 2 at n = 512: its
-        # purified vertex stays above the optimum by more than tol; it used to repeat that round 200 times, 341 s).
-        # Both certify their result, and the run records which one it is.
-        # An interior-point run that ends uncertified (its purified vertex above the optimum by more than tol: seen
-        # once, d = 3, n = 16, 200 rounds) is redone by the simplex master too.
-        first = "simplex" if X.shape[1] == 2 else "ipm"
-        try:
-            with warnings.catch_warnings():
-                if first == "ipm":
-                    warnings.simplefilter("ignore", RuntimeWarning)  # an uncertified result is redone below
-                s, method = atomic(X, y, lam=0.0, rng=solver_seed, method=first, tol=FEATURE_TOL), first
-            if first == "ipm" and not s.converged:
-                raise RuntimeError("uncertified interior-point result")
-        except RuntimeError:
-            if first == "simplex":
-                raise
-            s, method = atomic(X, y, lam=0.0, rng=solver_seed, tol=FEATURE_TOL), "simplex"
-        return s, {"atomic_method": method, "n_atoms": s.n_atoms, "certificate": s.certificate, "converged": s.converged,
-                   "objective": s.objective, "rounds": len(s.history)}
+        # the default exact solver: interior-point rounds build the column pool, then a crossover to the simplex
+        # certifies max|eta| <= 1 + 1e-7 and returns a basic optimal solution (n_A <= n); a run that ends
+        # uncertified says so (converged, certificate) and is reported by the checks that read it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            s = atomic(X, y, lam=0.0, rng=solver_seed)
+        return s, {"atomic_method": atomic_method(s.history), "n_atoms": int(np.count_nonzero(s.weights)),
+                   "n_patterns": count_patterns(s.directions[s.weights != 0], X), "certificate": s.certificate,
+                   "converged": s.converged, "objective": s.objective, "gap": s.gap, "tol": s.tol,
+                   "rounds": len(s.history)}
     raise ValueError(f"unknown regime {regime!r}")
 
 
@@ -260,14 +272,13 @@ def compute(p):
             "t_data": t1 - t0, "t_fit": t2 - t1, **extra, **info}
 
 
-#: Task cost model (seconds on the shared 2-core machine, two tasks at a time), for scheduling (largest first) and
-#: the ETA only. Fitted to the per-task times of a quick run (results.json "elapsed", 2026-11-23, after the
-#: warm-started atomic master): atomic(method='ipm', tol=1e-4) ~ S128[d] * (n / 128)^GAMMA[d] (d = 2: the simplex
-#: master, 0.05 / 1.7 / 17 s at n = 128 / 512 / 1024; d = 3: 0.25 / 0.96 / 4.9 s at 128 / 256 / 512; d = 5: 0.7 /
-#: 2.7 / 31.5 s), min_norm ~ 0.6 s * (n / 4096)^3 (0.55-0.75 s at n = 4096, 0.1 s at 2048), plus the sampling of
-#: a Gaussian random field (~5 s at 3548 points, paid once per seed: spread over its tasks).
-_ATOMIC_S128 = {2: 0.05, 3: 0.25, 4: 0.5, 5: 0.7}
-_ATOMIC_GAMMA = {2: 2.8, 3: 2.2, 4: 2.5, 5: 2.8}
+#: Task cost model (seconds, for scheduling (largest first) and the ETA only): the default atomic path (certified
+#: to 1e-7) ~ S128[d] * (n / 128)^GAMMA[d], from single-thread CPU seconds measured on the shared 2-core machine
+#: (2026-12-03, constant target, seed 0): d = 2: 14.5 s at n = 512; d = 3: 0.8 / 8.0 s at n = 64 / 256; d = 5: 77 s
+#: at n = 256 (GAMMA of d = 2 and 5 assumed); min_norm ~ 0.6 s * (n / 4096)^3 (0.55-0.75 s at n = 4096, 0.1 s at
+#: 2048), plus the sampling of a Gaussian random field (~5 s at 3548 points, paid once per seed: spread over its tasks).
+_ATOMIC_S128 = {2: 0.45, 3: 2.5, 4: 5.0, 5: 11.0}
+_ATOMIC_GAMMA = {2: 2.5, 3: 1.7, 4: 2.3, 5: 2.8}
 
 
 def cost(p):
@@ -347,7 +358,7 @@ def theory_curve(regime, match, ns):
     """The finite-n theory's learning curve eps(n) for one regime and target (no fitted parameter).
 
     lazy: ``theory.krr_learning_curve`` (eigenvalue theory of ridgeless kernel regression, NTK spectrum);
-    ridge: the same theory with the ridge ``RIDGE_R n kappa0(d, n)`` of the ``ridge`` regime;
+    ridge: the same theory with the ridge ``ridge_ratio(d) n kappa0(d, n)`` of the ``ridge`` regime;
     feature: ``theory.spectral_bias_curve`` with the ReLU atom's coefficients and n centres. Both come
     from the spectra alone and tend to n^(-beta) with ``theory.beta`` as n grows.
     """
@@ -367,8 +378,9 @@ def _theory_curve(regime, key, ns):
     ns = np.asarray(ns, float)
     if regime == "lazy":
         return theory.krr_learning_curve(ns, d, mu, c)
-    if regime == "ridge":  # lam = RIDGE_R n kappa_0(n) changes with n: one solve per n
-        return np.array([theory.krr_learning_curve(n, d, mu, c, ridge=RIDGE_R * n * kappa0(d, n)) for n in ns])
+    if regime == "ridge":  # lam = r n kappa_0(n) changes with n: one solve per n
+        r = ridge_ratio(d)
+        return np.array([theory.krr_learning_curve(n, d, mu, c, ridge=r * n * kappa0(d, n)) for n in ns])
     return theory.spectral_bias_curve(ns, d, c, relu)
 
 

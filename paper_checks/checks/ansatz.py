@@ -2,9 +2,9 @@
 prefactor; elsewhere, what it claims (the local slope).
 
 Reads the lazy runs of the `constant` and `grf` checks (shared tasks): the ridgeless interpolant
-``min_norm(NTK(), X, y)`` (regime ``lazy``) and kernel ridge regression with ``lam = 10 n kappa_0(n)``
-(regime ``ridge``; ``_curves.kappa0``: kappa_0 is the theory's *ridgeless* effective regularisation at n,
-the root of ``sum_k N(k,d) mu_k/(mu_k + kappa) = n`` for the NTK spectrum, target-independent). The theory is
+``min_norm(NTK(), X, y)`` (regime ``lazy``) and kernel ridge regression with ``lam = r n kappa_0(n)``
+(regime ``ridge``, r = `_curves.ridge_ratio`: 10 in d >= 3, 30 in d = 2; ``_curves.kappa0``: kappa_0 is the
+theory's *ridgeless* effective regularisation at n, the root of ``sum_k N(k,d) mu_k/(mu_k + kappa) = n`` for the NTK spectrum, target-independent). The theory is
 `theory.krr_learning_curve(n, d, mu, c, ridge)` with mu = `spectrum.ntk(d, kmax)` and c the target's
 spectrum (`_curves.target_spectrum`). For each target and d, with the prefactor
 ``P = exp(mean over the fit window of log(measured(n) / theory(n)))`` -- the fit window is the upper half of
@@ -17,8 +17,18 @@ seed is not enough for a 10% criterion: for the smooth d = 3 field with ridge, o
 P = 1.21 +- 0.21 (seeds 0.82, 1.67, 1.06), the exact average over draws 1.05 (0.98, 1.08, 1.07):
 
 (a) ridgeless, rough targets (nu_t below the crossover (d+2)/2: the rough field nu_t = 1 and the |t|
-    teacher, nu_t = 3/2): ``|P - 1| <= 0.25``;
-(b) every target, ridge ``lam = 10 n kappa_0``: ``|P - 1| <= 0.10``;
+    teacher, nu_t = `theory.nu_from_teacher("abs", 1)` = 3/2 < 5/2 in d = 3, 7/2 in d = 5): ``|P - 1| <= 0.25``.
+    The |t| teacher is rough by this definition, but the rougher the target the larger the share of its error in
+    the unlearned tail, which the theory predicts to 3-5%, while the learned-mode residual is predicted low by
+    (kappa_eff / kappa_0)^2 ~ 1.7 in d = 3 (theory/README.md section 6): the d = 3 teacher's ratio rises from 1.19
+    at n = 32 to 1.32 at n = 512-1024 there, and this row may fail (measured: 1.36 over n in [256, 2048]); it is
+    kept under (a), the issue's definition, and reported as measured;
+(b) every target, ridge ``lam = r n kappa_0``: ``|P - 1| <= 0.10``. The theory's assumption here is that the
+    ridge dominates the effective regularisation of the *sample*, kappa_eff, which the low-d sphere inflates above
+    the theory's kappa_0 (per-degree measurement, theory/README.md section 6: kappa_eff / kappa_0 ~ 1.3 in d = 3,
+    1.08 in d = 5, 2.7 in d = 2). r = 10 makes lam / (n kappa_eff) ~ 8-9 in d >= 3; in d = 2 that margin needs
+    r ~ 27, hence r = 30 (with r = 10 the d = 2 ratio is 1.11-1.15, theory/README.md; measured here 1.14 +- 0.03,
+    outside 10% because the assumption fails, not the theory; with r = 30: 1.02-1.05);
 (c) ridgeless smooth and constant targets: the theory's local slope over the fit window (upper half of
     the n range on the log scale, `_curves.window_slope`) within the mode's slope tolerance of the
     measured slope; the factor measured/theory is reported (P, and its range over n) with no verdict on
@@ -39,11 +49,13 @@ from . import _curves, constant, grf
 name = "ansatz"
 claim = ("The KRR eigenvalue theory (kappa_0 = its ridgeless effective ridge) predicts the lazy learning curves' "
          "prefactor (test error averaged over the target's draws, n in the upper half of the range) "
-         "within 25% for rough targets without ridge and within 10% for every target with the ridge "
-         "lam = 10 n kappa_0; without ridge, for smooth and constant targets, it predicts the local slope within "
+         "within 25% for rough targets without ridge and within 10% for every target with a ridge "
+         "lam = r n kappa_0 that dominates the sample's effective regularisation (r = 10; r = 30 in d = 2); "
+         "without ridge, for smooth and constant targets, it predicts the local slope within "
          "the slope tolerance, and the factor it misses in low d is reported, not judged.")
-version = "4"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: criteria (a)/(b)/(c) of issue 19, ridge runs;
-# 4: (a)/(b) judged on err_avg (exact average over the target's draws) over the upper half of the n range
+version = "5"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: criteria (a)/(b)/(c) of issue 19, ridge runs;
+# 4: (a)/(b) judged on err_avg (exact average over the target's draws) over the upper half of the n range;
+# 5: (b) with r = 30 in d = 2 (_curves.ridge_ratio); shared feature runs by atomic's default path
 
 ROUGH_TOL = 0.25
 RIDGE_TOL = 0.10
@@ -168,10 +180,11 @@ def evaluate(runs, ctx):
                          + ", ".join(f"{int(n)}: {v:.2f}" for n, v in zip(ns[use], ratio))
                          + "); the known low-d failure of the ridgeless theory on the sphere, theory/README.md §6"))
         try:  # (b)
-            m, ex["ridge"] = _prefactor_row(label, f"ridge λ = {_curves.RIDGE_R:g} n κ₀", sel, "ridge", match,
+            r = _curves.ridge_ratio(match["d"])
+            m, ex["ridge"] = _prefactor_row(label, f"ridge λ = {r:g} n κ₀", sel, "ridge", match,
                                             lambda n: _curves.theory_curve("ridge", match, n), RIDGE_TOL, ctx)
         except ValueError as exc:
-            ms.append(_curves.incomplete(f"KRR theory, ridge 10nκ₀, {label}", 1.0, exc))
+            ms.append(_curves.incomplete(f"KRR theory, ridge {r:g}nκ₀, {label}", 1.0, exc))
         else:
             ms.append(m)
         try:  # the spectral-bias ansatz: notes only
@@ -210,7 +223,7 @@ def plot(runs, ev, ctx):
         ax.plot(ns, pr["sb_lazy"], ":", color="C0", lw=1.2, label="spectral-bias ansatz (lazy)")
         try:
             nr, _, ER = _curves.curves(sel, "ridge", **match)
-            learning_curve(ax, nr, ER, f"ridge {_curves.RIDGE_R:g}nκ₀ (measured)", color="C2", marker="^")
+            learning_curve(ax, nr, ER, f"ridge {_curves.ridge_ratio(match['d']):g}nκ₀ (measured)", color="C2", marker="^")
             ax.plot(nr, _curves.theory_curve("ridge", match, nr), "-", color="C2", lw=1.2, label="theory, ridge")
         except ValueError:
             pass

@@ -10,7 +10,7 @@ the verdict compares each measured slope with the slope of the finite-n theory c
 Slopes fitted over the upper half of the n range on the log scale; bootstrap over seeds.
 The ordering claim uses the paired ratio mean(err_feature)/mean(err_lazy) at the largest n run in both
 regimes; it passes if the lower end of its 95% bootstrap interval is above 1. In quick mode the feature
-curves stop at n = 512 because of the atomic solver's cost, the lazy ones at 4096.
+curves stop at n = 256 (d = 2, 3) and 128 (d = 5) because of the atomic solver's cost, the lazy ones at 4096.
 """
 from __future__ import annotations
 
@@ -23,28 +23,29 @@ from . import _curves
 name = "constant"
 claim = ("Constant target: the lazy (NTK) error decays as n^-2d/(d-1) and the feature (atomic) one as "
          "n^-(d+2)/(d-1), so for d >= 3 learning features is worse at large n (Fig. 4).")
-version = "5"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
+version = "6"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
 # 4: d = 2 lazy curves to the full lazy range (near-duplicate Gram entries from the angle, not from x . y);
 # 5: d = 2 feature runs use the simplex master (exact angular sweep; the interior-point one stalled on close pairs)
-# and, in quick mode, go to n = 1024.
+# and, in quick mode, go to n = 1024; 6: every feature run uses atomic's default exact path (certified to 1e-7,
+# issue 20), quick feature curves to n = 256 / 256 / 128 in d = 2 / 3 / 5 (GRID); d = 2 ridge r = 30 (ansatz).
 # (Extra seeds need no new version: they only add runs, and the cached ones keep their keys.)
 
 DIMS = (2, 3, 5)
 NS_FULL = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 #: n values per regime. Quick mode: the lazy curves (min_norm, ~1 s at n = 4096) go to 4096, where the
-#: d = 3 slope has settled (over n <= 512 it still reads 3.3 for the predicted 3); the feature ones to 512
-#: (atomic(method="ipm", tol=1e-4) on the shared 2-core machine: d = 3, n = 512: ~9 s; d = 5: ~30-40 s).
+#: d = 3 slope has settled (over n <= 512 it still reads 3.3 for the predicted 3); the feature ones are bounded by
+#: the default (exact, certified to 1e-7) atomic path, one thread, measured CPU seconds on the shared 2-core
+#: machine (constant target, seed 0): d = 2: 14.5 s at n = 512; d = 3: 0.8 / 8.0 s at n = 64 / 256; d = 5: 77 s at
+#: n = 256. Hence d = 2 and 3 to n = 256, d = 5 to n = 128 (``feature_max``).
 GRID = {
     "quick": dict(ns={"lazy": (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
                       "feature": (8, 16, 32, 64, 128, 256, 512),
-                      # kernel ridge regression at lam = 10 n kappa_0 (read by the ansatz check, part (b))
+                      # kernel ridge regression at lam = r n kappa_0 (read by the ansatz check, part (b))
                       "ridge": (32, 64, 128, 256, 512, 1024, 2048)},
                   seeds=3, lazy_seeds=8, n_test=2000,  # lazy runs are cheap: more seeds, less noise
                   # d = 2 errors are sums of powers of the gaps between neighbouring points on the circle (heavy
-                  # tailed: 3 seeds gave beta_feature = 3.80 +- 0.24), and d = 2 atomic solves are cheap (simplex
-                  # master, exact angular sweep: 2 s at n = 512, 21 s at 1024). The d = 2 feature curve still bends
-                  # up to n = 512 (local slopes 3.55, 3.87, 4.03 over 64-128-256-512), so it runs to 1024.
-                  feature_seeds={2: 10}, feature_extra={2: (1024,)}),
+                  # tailed: 3 seeds gave beta_feature = 3.80 +- 0.24), so d = 2 runs 10 feature seeds
+                  feature_seeds={2: 10}, feature_max={2: 256, 3: 256, 5: 128}),
     # all d run the whole n range, d = 2 included: n uniform points on the circle come as close as ~2 pi / n^2
     # (9e-9 rad in a 4096-point pool), where phi(fl(x . y)) would be off by ~1e-8 (the NTK's square-root
     # singularity at t = 1) and the ridgeless Gram indefinite; NTK().gram evaluates such entries at the angle
@@ -54,10 +55,13 @@ GRID = {
 
 
 def ns_of(mode, regime, d):
-    """The n values of one learning curve (the grid's, plus ``feature_extra`` for the feature curve in d)."""
+    """The n values of one learning curve (the grid's; the feature curve stops at ``feature_max[d]``)."""
+    import math
     g = GRID[mode]
-    extra = g.get("feature_extra", {}).get(d, ()) if regime == "feature" else ()
-    return tuple(g["ns"][regime]) + tuple(extra)
+    cap = g.get("feature_max", {}).get(d, math.inf) if regime == "feature" else math.inf
+    return tuple(n for n in g["ns"][regime] if n <= cap)
+
+
 REGIMES = ("lazy", "feature")
 #: The regimes run: ``ridge`` (kernel ridge regression, lam = 10 n kappa_0) is evaluated by the ansatz check only.
 RUN_REGIMES = REGIMES + ("ridge",)

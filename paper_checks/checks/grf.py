@@ -23,8 +23,8 @@ eigenvalue theory for the lazy regime, the spectral-bias ansatz with ReLU atoms 
 computed from the spectra alone, no fitted parameter); the table shows the asymptotic beta next to it.
 Slopes over the upper half of the n range on the log scale, bootstrap over seeds; for the smooth target
 the paired ratio err_feature/err_lazy at the largest n run in both regimes must have its 95% bootstrap
-interval above 1. In quick mode the feature curves stop at n = 256 because of the atomic solver's cost, the
-lazy ones at 2048.
+interval above 1. In quick mode the feature curves stop at n = 256 (d = 3) and 128 (d = 5) because of the
+atomic solver's cost, the lazy ones at 2048.
 """
 from __future__ import annotations
 
@@ -35,18 +35,22 @@ from . import _curves
 name = "grf"
 claim = ("Rough targets (nu_t < (d+2)/2, incl. the wide |t| teacher) give lazy and feature regimes the same "
          "exponent 2 nu_t/(d-1); smooth ones make the lazy regime generalise better (d = 3, 5).")
-version = "5"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512; 4: even fields (no k = 1);
-# 5: lazy and ridge runs also report err_avg (the test error averaged exactly over the target's draws, for ansatz)
+version = "6"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512;
+# 4: even fields (no k = 1);
+# 5: lazy and ridge runs also report err_avg (the test error averaged exactly over the target's draws, for ansatz);
+# 6: feature runs use atomic's default exact path (certified to 1e-7, issue 20); quick feature curves from n = 8,
+# to 256 in d = 3 and 128 in d = 5
 
 DIMS = (3, 5)
 NS_FULL = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 GRID = {  # n values per regime (quick: the atomic solver's cost limits the feature curves, see constant.py)
     # the fields are sampled exactly (Cholesky of the n_max + n_test covariance: ~4 s at 3500 points, 15 s at 5600);
-    # atomic (ipm, tol 1e-4) at n = 256, d = 5: 4-7 s per solve (rough, smooth, teacher; was 90-220 s before the
-    # pricing work of issue 3), at n = 512, d = 5: 50-85 s, too slow for quick mode; d = 3, n = 512 smooth: ~40 s
-    "quick": dict(ns={"lazy": (16, 32, 64, 128, 256, 512, 1024, 2048), "feature": (16, 32, 64, 128, 256),
+    # the default atomic path (certified to 1e-7; constant.py GRID for its measured cost) costs ~77 s at n = 256,
+    # d = 5: the d = 5 feature curves stop at n = 128 and start at n = 8, so that the fit window (upper half of the
+    # range on the log scale) holds three points, n = 32, 64, 128
+    "quick": dict(ns={"lazy": (16, 32, 64, 128, 256, 512, 1024, 2048), "feature": (8, 16, 32, 64, 128, 256),
                       "ridge": (32, 64, 128, 256, 512, 1024, 2048)},  # lam = 10 n kappa_0, for the ansatz check
-                  seeds=3, n_test=1500, feature_cap={}),
+                  seeds=3, n_test=1500, feature_cap={5: 128}),
     "full": dict(ns={"lazy": NS_FULL, "feature": NS_FULL, "ridge": NS_FULL[1:]}, seeds=10, n_test=4000,
                  feature_cap={}),
 }
