@@ -10,7 +10,8 @@
   n = 256) and mean-field GD can only approach it with H >> n_A neurons. Full mode: the paper's protocol,
   H = 10^4, lam = 1e-6 / 1e-5 / 1e-4 in d = 2 / 3 / 5, conic steps in d = 2 and proximal ones in d = 3, 5, the
   learning rate proportional to H (``train`` moves the parameters by ``lr H^(1 - xi)`` times the gradient),
-  10^5 steps, n = 16..512 (estimated by :func:`cost`: ~1.9e5 s of runs, ~27 h on 2 cores, ~3.4 h on 16).
+  10^5 steps, n = 16..512 (estimated by :func:`cost`: ~1.9e5 s of feature runs,
+  as much again for the alpha-trick variant below: ~3.9e5 s in all, ~54 h on 2 cores, ~6.7 h on 16).
   Then `network.refit_output`: the output layer replaced by an exact minimiser of the same L1 objective over
   the learnt features, at a vertex (linearly independent active features); it never raises the objective
   (reported: its relative decrease and duality gap) and leaves the first layer as GD learnt it.
