@@ -10,6 +10,7 @@ Independent references used here (none shares code with theory/):
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import mpmath as mp
@@ -32,8 +33,12 @@ def ref_dim(k, d):
     return (2 * k + d - 2) * math.comb(k + d - 2, k) // (k + d - 2)
 
 
+@functools.lru_cache(maxsize=None)
 def ref_dims(K, d):
-    return np.array([float(ref_dim(k, d)) for k in range(K + 1)])
+    """N(0..K, d) as floats (cached: the simulations below ask for K = 20000 hundreds of times; read-only)."""
+    N = np.array([float(ref_dim(k, d)) for k in range(K + 1)])
+    N.setflags(write=False)
+    return N
 
 
 def _log_rodrigues(k, d):
@@ -590,14 +595,23 @@ def _sphere_transfer(n, d, seed, ridges, kser):
     G = ntk_closed(T)
     Ginv = [np.linalg.inv(G + r * np.eye(n)) for r in ridges]
     W = [Gi @ B @ Gi for Gi in Ginv]
-    E = np.empty((len(ridges), kser + 1))
-    P0, P1 = np.ones_like(T), T.copy()
-    for k in range(kser + 1):
-        if k >= 2:
-            P0, P1 = P1, ((2 * k + d - 4) * T * P1 - (k - 1) * P0) / (k + d - 3)
-        P = P0 if k == 0 else P1
-        for i in range(len(ridges)):
-            E[i, k] = 1.0 - 2.0 * mu[k] * np.vdot(Ginv[i], P) + np.vdot(P, W[i])
+    # every matrix is symmetric: <A, P> = sum over the upper triangle with off-diagonal weight 2
+    iu = np.triu_indices(n)
+    wt = np.where(iu[0] == iu[1], 1.0, 2.0)
+    t = T[iu]
+    M = np.stack([Gi[iu] * wt for Gi in Ginv] + [w[iu] * wt for w in W])   # (2 len(ridges), n(n+1)/2)
+    V = np.zeros((M.shape[0], kser + 1))                                    # <G_i^-1, P_k>, then <W_i, P_k>
+    for j in range(0, t.size, 16384):                                       # P_k(t) in column blocks
+        tb = t[j:j + 16384]
+        Pk = np.empty((kser + 1, tb.size))                                  # rows k = 0..kser
+        Pk[0] = 1.0
+        if kser >= 1:
+            Pk[1] = tb
+        for k in range(2, kser + 1):
+            Pk[k] = ((2 * k + d - 4) * tb * Pk[k - 1] - (k - 1) * Pk[k - 2]) / (k + d - 3)
+        V += M[:, j:j + 16384] @ Pk.T
+    m = len(ridges)
+    E = 1.0 - 2.0 * mu[None, :] * V[:m] + V[m:]
     return E, np.array([1.0 + np.trace(w) for w in W])
 
 
