@@ -11,10 +11,11 @@ References used (none shares code with the solver):
 * the predictor against a naive numpy sum.
 """
 import sys
+import warnings
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog, minimize
+from scipy.optimize import linprog
 
 from spherekern.solvers import AtomicSolution, atomic
 
@@ -42,18 +43,15 @@ def _lasso_obj(A, y, lam, w):
 
 
 def _brute_lasso(A, y, lam):
-    """Generic convex solver: L-BFGS-B on split variables w = u - v, u, v >= 0 (smooth objective)."""
-    n, K = A.shape
+    """Generic lasso solver over fixed features: scikit-learn's coordinate descent, same objective
+    |A w - y|^2 / (2 n) + lam |w|_1, run to 10^6 sweeps (on the d = 2 grid below L-BFGS-B on split variables
+    stopped 7e-4 above its optimum; this ends 6.5e-6 above the continuous optimum, and is faster)."""
+    from sklearn.linear_model import Lasso
 
-    def f(z):
-        u, v = z[:K], z[K:]
-        r = A @ (u - v) - y
-        g = A.T @ r / n
-        return 0.5 * (r @ r) / n + lam * z.sum(), np.concatenate([g + lam, -g + lam])
-
-    res = minimize(f, np.zeros(2 * K), jac=True, method="L-BFGS-B", bounds=[(0, None)] * (2 * K),
-                   options=dict(maxiter=50000, maxfun=100000, ftol=1e-15, gtol=1e-12))
-    return res.fun, res.x[:K] - res.x[K:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: the dual-gap test at tol=1e-14 is stricter than needed
+        w = Lasso(alpha=lam, fit_intercept=False, tol=1e-14, max_iter=10 ** 6, precompute=True).fit(A, y).coef_
+    return _lasso_obj(A, y, lam, w), w
 
 
 def _sampled_max_eta(X, p, power, m, rng):
