@@ -196,11 +196,21 @@ def test_d2_feature_fit_certifies_a_close_pair_problem():
     y = np.ones(ang.size)
     s, info = _curves.fit("feature", X, y, solver_seed=1)
     assert info["atomic_method"] == "ipm+simplex" and info["converged"] and info["certificate"] <= 1 + 1e-7
-    phi = np.concatenate([np.linspace(0, 2 * np.pi, 200_001), ang + np.pi / 2, ang - np.pi / 2])
-    T = np.stack([np.cos(phi), np.sin(phi)], 1)
-    eta = np.maximum(T @ X.T, 0.0) @ s.dual
-    assert np.abs(eta).max() <= 1 + 1e-7
-    assert s.objective <= (y @ s.dual) / np.abs(eta).max() * (1 + 2e-7)
+    # exact max over the circle: between consecutive cell boundaries (angles ang +- pi/2) the active set is fixed
+    # and eta(phi) = a cos(phi) + b sin(phi), whose extremes are the cell's ends and, inside it, phi = atan2(b, a)
+    # (max) and atan2(-b, -a) (min)
+    bnd = np.sort(np.mod(np.concatenate([ang + np.pi / 2, ang - np.pi / 2]), 2 * np.pi))
+    lo, hi = bnd, np.append(bnd[1:], bnd[0] + 2 * np.pi)
+    mid = 0.5 * (lo + hi)
+    act = (np.stack([np.cos(mid), np.sin(mid)], 1) @ X.T > 0) * s.dual        # (cells, n): active duals
+    a, b = act @ X[:, 0], act @ X[:, 1]
+    cand = [lo, hi, np.arctan2(b, a), np.arctan2(-b, -a)]
+    best = 0.0
+    for c in cand:
+        inside = np.mod(c - lo, 2 * np.pi) <= hi - lo
+        best = max(best, float(np.abs(a * np.cos(c) + b * np.sin(c))[inside].max(initial=0.0)))
+    assert best <= 1 + 1e-7
+    assert s.objective <= (y @ s.dual) / best * (1 + 2e-7)
     assert info["n_atoms"] <= ang.size and info["n_patterns"] <= info["n_atoms"]
     assert np.abs(s.predict(X) - y).max() < 1e-7
 
