@@ -63,7 +63,8 @@ holds their files, MNIST / Fashion-MNIST / CIFAR-10 at n = 32..8192 and 10000 (t
 images. The report says which data sets ran.
 
 Measured, quick mode (``--seed 0``, 2026-12-03; 72 runs, ``--jobs 2`` on the shared 2-core machine: 181 s of CPU,
-2.1 min wall at load average 3-4; v2 (same runs, more sizes reported): 222 s of CPU, 17 min wall at load ~10;
+2.1 min wall at load average 3-4; v2 (same runs, more sizes reported; two fresh runs): 222 s of CPU, 17 min wall at load ~10, and 240 s, 8.5 min
+at load ~8 (the CPU time itself grows with the machine's load);
 identical numbers), at n = 256: (a) feature - lazy 0.0045 +- 0.0012
 (errors 0.0452 vs 0.0407), feature - SVM 0.0068 +- 0.0021 (SVM 0.0383; ridgeless 0.0305): PASS; (b) N_eff / h
 0.389 +- 0.013 (feature, 95% [0.366, 0.416]) -- FAIL, resolved -- and 0.620 +- 0.006 (lazy): PASS; the other
