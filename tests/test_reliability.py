@@ -114,6 +114,10 @@ def _log(tmp) -> list[str]:
     return p.read_text().splitlines() if p.exists() else []
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_sigterm_or_sigkill_of_the_suite_orphans_no_worker(crashy_env, how):
     """Row 1: the suite's parent alone is signalled (not its process group); its workers must go too."""
@@ -121,7 +125,9 @@ def test_sigterm_or_sigkill_of_the_suite_orphans_no_worker(crashy_env, how):
     cmd = [sys.executable, "-m", "paper_checks", "--only", "crashy_pc", "--out", str(out), "--jobs", "2",
            "--no-progress"]
     env = dict(os.environ, CRASHY_SLEEP="0.4")
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
+    # SIGINT back to its default in the child: a shell's background job (pytest started with &) inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler, so the signal would be lost
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True, preexec_fn=_default_sigint,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90
@@ -178,7 +184,8 @@ def test_sigterm_or_sigkill_of_the_real_constant_check_orphans_no_worker(tmp_pat
     out = tmp_path / "D"
     proc = subprocess.Popen([sys.executable, "-m", "paper_checks", "--only", "constant", "--out", str(out),
                              "--jobs", "2", "--no-progress"], env=dict(os.environ), cwd=ROOT,
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            start_new_session=True, preexec_fn=_default_sigint, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     cache_dir = out / "cache" / "constant"
     try:
         deadline = time.monotonic() + 900
