@@ -87,11 +87,12 @@ d      n      cert - 1     bound - 1     caps        proved   CPU s    relaxatio
 5      128    8.61e-08     1.99e-07      8,924,640   yes      45.3     proof tol 2e-7 (load ~2)
 3      1024   9.82e-08     1.84e-07      382,488     yes      34.8     proof tol 2e-7: 1e-7 is below 4 x the
                                                                         rounding margin (3.6e-8) at n = 1024
+5      256    9.03e-08     (stopped)     9,415,168   no       104.7    proof tol 2e-7, time_limit 120 s
 =====  =====  ===========  ============  ==========  =======  =======  ======================================
 
 The bound is now tight (within the rounding margin of the certificate where it proves). The cost in d = 5 is
 the number of caps needed until each is cut by at most 5 hyperplanes (the arrangement's vertices are
-C(n, 4)-many), so it grows steeply with n (d = 5: 0.57 M, 2.8 M, 8.9 M caps at n = 32, 64, 128).
+C(n, 4)-many), so it grows steeply with n (d = 5: 0.57 M, 2.8 M, 8.9 M caps at n = 32, 64, 128; n = 256 is not proved in 120 s).
 
 References
 ----------
