@@ -72,14 +72,20 @@ def summary_table(res) -> str:
 
 def time_table(res) -> str:
     """Runs and compute seconds per check: the sum of the runs' elapsed times (each run is single-threaded, so
-    this is about its CPU time; a cached run counts with the time it took when it was computed)."""
+    this is about its CPU time; a cached run counts with the time it took when it was computed). A run shared by
+    several checks (the sphere checks read each other's learning curves) counts in each of them, and once in
+    the last row."""
     lines = ["| check | runs | computed now | compute s (sum over runs) | slowest run s |", "|---|---|---|---|---|"]
+    unique = {}
     for co in res.checks:
         el = [r.elapsed for r in co.runs]
         fresh = sum(not r.cached for r in co.runs)
         lines.append(f"| {co.name} | {len(co.runs)} | {fresh} | {sum(el):.0f} | {max(el, default=0.0):.1f} |")
-    tot = sum(r.elapsed for co in res.checks for r in co.runs)
-    lines.append(f"| all | {sum(len(co.runs) for co in res.checks)} | {res.n_computed} | {tot:.0f} | |")
+        for r in co.runs:
+            unique[json.dumps(r.params, sort_keys=True, default=str)] = r
+    tot = sum(r.elapsed for r in unique.values())
+    lines.append(f"| all (distinct runs) | {len(unique)} | {sum(not r.cached for r in unique.values())} | "
+                 f"{tot:.0f} | |")
     return "\n".join(lines)
 
 
