@@ -142,22 +142,35 @@ def _candidate(c, cr, w, G, sg, sel, nsel, lid, d, Q, R, tmp):
     return F + 8.0 * (d + nsel + 2) * _EPS * (mag + nu2)
 
 
-@nb.njit(cache=True)
-def _cap_linear_max(c, cr, w, d):
-    """max over the whole cap of theta . w (closed form, as :func:`.proof._cap_max`), plus its rounding term."""
+@nb.njit(cache=True, inline="always")
+def cap_max(a, b, cr, sr):
+    """max over the cap (cos r = cr, sin r = sr) of theta . w, from a = c . w and b = |w - a c| >= 0."""
+    if b * cr <= a * sr:
+        return math.sqrt(a * a + b * b)
+    return a * cr + b * sr
+
+
+@nb.njit(cache=True, inline="always")
+def lin_max(c, v, d, cr, sr):
+    """max over the cap (centre c) of theta . v: :func:`cap_max` of a = c . v, b = |v - a c|."""
     a = 0.0
-    nw = 0.0
     for i in range(d):
-        a += c[i] * w[i]
-        nw += w[i] * w[i]
+        a += c[i] * v[i]
     b2 = 0.0
     for i in range(d):
-        e = w[i] - a * c[i]
+        e = v[i] - a * c[i]
         b2 += e * e
-    b = math.sqrt(b2)
+    return cap_max(a, math.sqrt(b2), cr, sr)
+
+
+@nb.njit(cache=True)
+def _cap_linear_max(c, cr, w, d):
+    """:func:`lin_max` (max over the whole cap of theta . w) plus its rounding term."""
+    nw = 0.0
+    for i in range(d):
+        nw += w[i] * w[i]
     sr = math.sqrt(max(0.0, 1.0 - cr * cr))
-    v = math.sqrt(a * a + b * b) if b * cr <= a * sr else a * cr + b * sr
-    return v + 8.0 * (d + 2) * _EPS * math.sqrt(nw)
+    return lin_max(c, w, d, cr, sr) + 8.0 * (d + 2) * _EPS * math.sqrt(nw)
 
 
 @nb.njit(cache=True)

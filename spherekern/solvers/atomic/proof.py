@@ -113,7 +113,7 @@ import numpy as np
 
 from ..._validate import as_array, as_points, check_int, check_real
 from ._kernels import _act as _f  # relu(t)^q, the solver's own activation
-from ._proofcuts import cut_cap_max
+from ._proofcuts import cap_max as _cap_max, cut_cap_max, lin_max as _lin_max
 
 __all__ = ["prove_bound", "ProofResult"]
 
@@ -169,26 +169,6 @@ class ProofResult:
 # ----------------------------------------------------------------------------------------------
 # numba kernels
 # ----------------------------------------------------------------------------------------------
-@nb.njit(cache=True, inline="always")
-def _cap_max(a, b, cr, sr):
-    """max over the cap (cos r = cr, sin r = sr) of theta . w, from a = c . w and b = |w - a c| >= 0."""
-    if b * cr <= a * sr:
-        return math.sqrt(a * a + b * b)
-    return a * cr + b * sr
-
-
-@nb.njit(cache=True, inline="always")
-def _lin_max(c, v, d, cr, sr):
-    a = 0.0
-    for i in range(d):
-        a += c[i] * v[i]
-    b2 = 0.0
-    for i in range(d):
-        e = v[i] - a * c[i]
-        b2 += e * e
-    return _cap_max(a, math.sqrt(b2), cr, sr)
-
-
 @nb.njit(cache=True)
 def _halfspace_max(c, w, x, sg, d, cr, sr, cp, wp):
     """max over the cap of theta . w subject to sg theta . x >= 0 (one cut hyperplane; cp, wp scratch rows).
