@@ -1,5 +1,6 @@
 """Shared numba kernels of the atomic solver: ``relu(t)^power``, the feature matrix, the weighted sums
-``sum_k w_k relu(z_i . c_k)^power`` (predictions and the certificate eta) and small dot-product helpers."""
+``sum_k w_k relu(z_i . c_k)^power`` (predictions and the certificate eta), small dot-product helpers and the
+modified Gram-Schmidt step of the cell walk and the proof."""
 from __future__ import annotations
 
 import numba as nb
@@ -101,3 +102,20 @@ def _features(theta, X, power):
     if theta.shape[0]:
         _features_t(theta, X, float(power), out)
     return out
+
+
+@nb.njit(cache=True, inline="always")
+def _gs_step(Q, R, k, d):
+    """Modified Gram-Schmidt step: row Q[k] (filled by the caller) minus its projections on the orthonormal rows
+    Q[:k], the coefficients into R[:k, k]; returns the norm of what is left (Q[k] is not normalised)."""
+    for i in range(k):
+        r = 0.0
+        for a in range(d):
+            r += Q[i, a] * Q[k, a]
+        R[i, k] = r
+        for a in range(d):
+            Q[k, a] -= r * Q[i, a]
+    nrm = 0.0
+    for a in range(d):
+        nrm += Q[k, a] * Q[k, a]
+    return np.sqrt(nrm)

@@ -41,6 +41,8 @@ import math
 
 import numba as nb
 
+from ._kernels import _gs_step
+
 _EPS = 2.220446049250313e-16
 
 
@@ -55,17 +57,7 @@ def _candidate(c, cr, w, G, sg, sel, nsel, lid, d, Q, R, tmp):
         for i in range(d):
             Q[a, i] = sg[j] * G[j, i]
             gn += G[j, i] * G[j, i]
-        for b in range(a):
-            dot = 0.0
-            for i in range(d):
-                dot += Q[b, i] * Q[a, i]
-            R[b, a] = dot
-            for i in range(d):
-                Q[a, i] -= dot * Q[b, i]
-        nrm = 0.0
-        for i in range(d):
-            nrm += Q[a, i] * Q[a, i]
-        nrm = math.sqrt(nrm)
+        nrm = _gs_step(Q, R, a, d)
         if not nrm > 1e-9 * math.sqrt(gn):
             return inf
         R[a, a] = nrm

@@ -11,7 +11,7 @@ import numba as nb
 import numpy as np
 
 from ._config import _BOUNDARY_TOL
-from ._kernels import _dot, _matvec_t, _row_dot
+from ._kernels import _dot, _gs_step, _matvec_t, _row_dot
 
 
 @nb.njit(cache=True)
@@ -62,17 +62,7 @@ def _cell_project(X, XT, s, v, x, W, inW, Q, R, lam, t, dirn, nW0, gx, gdv, g0, 
             j = W[m]
             for a in range(d):
                 Q[k, a] = s[j] * X[j, a]
-            for i in range(k):
-                r = 0.0
-                for a in range(d):
-                    r += Q[i, a] * Q[k, a]
-                R[i, k] = r
-                for a in range(d):
-                    Q[k, a] -= r * Q[i, a]
-            nrm = 0.0
-            for a in range(d):
-                nrm += Q[k, a] * Q[k, a]
-            nrm = np.sqrt(nrm)
+            nrm = _gs_step(Q, R, k, d)
             if nrm < 1e-10:  # linearly dependent on the others: not needed in the working set
                 inW[j] = False
                 W[m] = W[nW - 1]
