@@ -34,8 +34,16 @@ def _n_tasks(H):
     return max(1, min(H, _TASKS_PER_THREAD * nb.get_num_threads()))
 
 
+def _writeable(*arrays):
+    """The arrays, read-only ones copied (O(H d), against the O(H n d) pass): numba types a read-only array apart
+    from a writeable one, and the frozen initial parameters (read-only) would compile the kernels a second and a
+    third time."""
+    return tuple(a if a.flags.writeable else a.copy() for a in arrays)
+
+
 def _forward(theta, b, w, X, scale, act=0, cact=1.0, bact=1.0, out=None):
     """``scale * sum_h w_h phi(theta_h . x_j + b_h)`` at the rows of X (temporary buffers)."""
+    theta, b, w = _writeable(theta, b, w)
     n = X.shape[0]
     T = _n_tasks(theta.shape[0])
     if out is None:
@@ -101,8 +109,8 @@ class _CPUBackend:
         self.f0 = None
         if net.f0_coef:
             self.f0 = np.empty(n)
-            _forward_kernel(net.directions0, net._b0(), net.weights0, self.XT, net.f0_coef * net.scale, *self.act,
-                            self.part, self.zbuf, self.f0)
+            theta0, b0, w0 = _writeable(net.directions0, net._b0(), net.weights0)
+            _forward_kernel(theta0, b0, w0, self.XT, net.f0_coef * net.scale, *self.act, self.part, self.zbuf, self.f0)
 
     def forward(self):
         net = self.net

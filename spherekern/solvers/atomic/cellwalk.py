@@ -39,7 +39,7 @@ def _cell_project(X, XT, s, v, x, W, inW, Q, R, lam, t, dirn, nW0, gx, gdv, g0, 
     gx_j = s_j x_j . x are kept up to date along each step (gx += alpha gd), so each ratio test costs one pass
     of dot products; on return gx holds them at the projection (0 on the working set). They start from
     ``g0_j = x_j . x`` if ``use_g0`` (no pass over the points), else from one pass. gx, gdv: scratch arrays
-    of length n. XT: the transposed points (d, n), for the passes of dot products.
+    of length n. XT: the transposed points (d, >= n; its first n columns are read), for the passes of dot products.
     Returns the number of active constraints (indices in W[:nW]).
     """
     n, d = X.shape
@@ -267,9 +267,11 @@ def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, arc):
     for a in range(d):
         x[a] = theta[a]
     fresh = False  # x is already the projection of v on the current cell (set by an accepted cell change)
+    # nW0 = 0 and use_g0 as runtime values, not literals: one compilation of _cell_project serves its three calls
+    none, no, yes = np.int64(0), np.bool_(False), np.bool_(True)
     for _ in range(max_walk):
         if not fresh:
-            _cell_project(X, XT, s, v, x, W, inW, Q, R, lam, t, dirn, 0, gx, gdv, gd, False)
+            _cell_project(X, XT, s, v, x, W, inW, Q, R, lam, t, dirn, none, gx, gdv, gd, no)
         fresh = False
         nx = np.sqrt(_dot(x, x))
         if nx <= 1e-300:
@@ -344,8 +346,10 @@ def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, arc):
             # are convex, so the cell improves on val iff this bound does
             for a in range(d):
                 x2[a] = theta[a]
-            nWs = _cell_project(XB[:nbb], XBT[:, :nbb], sB[:nbb], v2, x2, W, inWB[:nbb], Q, R, lam, t, dirn, 0, gxs,
-                                gdvs, gxs, False)
+            # XBT whole (the projection reads its first nbb columns only): a C-contiguous array like XT in the other
+            # calls, so _cell_project compiles once (XBT[:, :nbb], a strided view, was a second compilation)
+            nWs = _cell_project(XB[:nbb], XBT, sB[:nbb], v2, x2, W, inWB[:nbb], Q, R, lam, t, dirn, none, gxs,
+                                gdvs, gxs, no)
             n2 = np.sqrt(_dot(x2, x2))
             if n2 <= 1e-300 or _dot(x2, v2) / n2 <= val + 1e-12 * (abs(val) + 1e-3):
                 continue
@@ -362,7 +366,7 @@ def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, arc):
             for i in range(nWs):
                 W[i] = B[W[i]]
                 inW[W[i]] = True
-            _cell_project(X, XT, s2, v2, x2, W, inW, Q, R, lam, t, dirn, nWs, gx, gdv, gd, True)
+            _cell_project(X, XT, s2, v2, x2, W, inW, Q, R, lam, t, dirn, nWs, gx, gdv, gd, yes)
             n2 = np.sqrt(_dot(x2, x2))
             if n2 <= 1e-300:
                 continue
@@ -391,7 +395,7 @@ def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, arc):
 
 
 @nb.njit(parallel=True, cache=True)
-def _ascent_relu(X, p, starts, sig, out_theta, out_val, max_hops, max_walk, arc=True):
+def _ascent_relu(X, p, starts, sig, out_theta, out_val, max_hops, max_walk, arc):
     """For each start i a local maximum of sig[i] * eta (sig = +-1); out_val holds eta (signed)."""
     m = starts.shape[0]
     n = X.shape[0]

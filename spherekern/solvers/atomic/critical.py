@@ -76,7 +76,7 @@ with ``grad eta`` parallel to theta) then the exact cell walk to adjacent cells 
         sig = np.ones(starts.shape[0])
         th = np.empty_like(starts)
         ev = np.empty(starts.shape[0])
-        _ascent_relu(X, q, starts, sig, th, ev, 64, 0)  # cheap hops
+        _ascent_relu(X, q, starts, sig, th, ev, 64, 0, True)  # cheap hops
         key = np.round(th, 10)
         _, first = np.unique(key, axis=0, return_index=True)
         S = np.ascontiguousarray(th[np.sort(first)])

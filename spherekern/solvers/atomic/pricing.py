@@ -203,7 +203,7 @@ def _price(X, p, power, starts, d2data, max_hops, signed=None, arc=True):
     sig = np.concatenate(sig)
     th = np.empty_like(S)
     ev = np.empty(S.shape[0])
-    _ascent_relu(X, p, S, sig, th, ev, max_hops, 0)
+    _ascent_relu(X, p, S, sig, th, ev, max_hops, 0, True)
     key = np.concatenate([np.round(th, 10), sig[:, None]], 1)
     _, first = np.unique(key, axis=0, return_index=True)
     first = np.sort(first)
