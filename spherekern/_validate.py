@@ -98,13 +98,19 @@ def as_ndarray(a, name: str) -> np.ndarray:
 
 
 def as_array(a, name: str, *, ndim=None, dtype=np.float64) -> np.ndarray:
-    """Convert to a C-contiguous float array, checking dimension and finiteness."""
+    """Convert to a C-contiguous, writeable float array, checking dimension and finiteness.
+
+    A read-only input (a cached or memory-mapped array) is copied: numba types read-only arrays apart from
+    writeable ones, so passing one would compile a second copy of every kernel it reaches (measured: ~26 s for
+    the closed-form Gram kernel on a cold cache), and the copy costs O(size), less than any kernel that reads it."""
     arr = as_ndarray(a, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got an array of shape {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not arr.flags.writeable:
+        arr = arr.copy()
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
     return arr
