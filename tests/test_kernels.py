@@ -700,3 +700,17 @@ def test_arccos_gram_of_antipodal_pairs_is_accurate(n):
                 if abs(ref) < 1e-290:
                     continue
                 assert abs(G[i, j] - float(ref)) <= 1e-13 * float(ref), (n, i, j, G[i, j], float(ref))
+
+
+def test_read_only_inputs_give_the_same_gram_and_no_second_compilation():
+    # numba types a read-only array apart from a writeable one: the validation copies read-only inputs, so a cached
+    # (read-only) data set neither changes the numbers nor compiles the kernels a second time (~26 s cold)
+    from spherekern.kernels._closed import _gram_closed
+    X, Y = sphere_points(30, 4, 40), sphere_points(20, 4, 41)
+    G = NTK().gram(X, Y)
+    n_sig = len(_gram_closed.signatures)
+    Xr, Yr = X.copy(), Y.copy()
+    Xr.setflags(write=False)
+    Yr.setflags(write=False)
+    np.testing.assert_array_equal(NTK().gram(Xr, Yr), G)
+    assert len(_gram_closed.signatures) == n_sig
