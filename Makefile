@@ -19,7 +19,7 @@ check: $(STAMP)
 	$(PY) -m paper_checks $(ARGS)
 
 # Two test processes (pytest-xdist, whole files per process): about half of the fast suite's time is numba
-# compiling on a cold cache, which is single-threaded (measured cold, quiet 2-core VM: 8m19 serial, 6m45 with 2).
+# compiling on a cold cache, which is single-threaded (measured cold, quiet 2-core VM: 3m37 with 2 processes).
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile

@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "results.json and figures/ under --out; exit status 1 if any check fails.")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="small grid, ~14 minutes on 2 cores (default)")
+                      help="small grid, ~9 minutes on 2 cores (default)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full",
                       help="larger n and more seeds (hours); all cores")
     p.set_defaults(mode="quick")
