@@ -31,6 +31,9 @@ root_doc = "index"
 
 # API reference: one page per public module, generated from the docstrings
 autosummary_generate = True
+# a module with __all__ lists what it exports, also what it re-exports from a private module (spectrum's closed
+# forms from _spectrum_closed, targets' fields from _random_field); without it those pages had no summary tables
+autosummary_ignore_module_all = False
 autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": True}
 autodoc_member_order = "bysource"
 numpydoc_show_class_members = False

@@ -84,7 +84,7 @@ def _dot_block(X, YT, i, j0, w, acc):
             acc[j] += x0 * y0[j]
 
 class Kernel:
-    """A dot-product kernel ``K(x, y) = phi(x . y)`` on the unit sphere S^{d-1}.
+    """A dot-product kernel ``K(x, y) = phi(x.y)`` on the unit sphere S^{d-1}.
 
     Subclasses define ``_eval(t)`` (``t`` validated, clipped, 1-D float64), ``_gram_cpu(X, YT, out)``
     and ``spectrum(d, kmax)``.  See the :mod:`spherekern.kernels` docstring for the conventions.
