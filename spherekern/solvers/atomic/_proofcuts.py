@@ -143,8 +143,8 @@ def cap_max(a, b, cr, sr):
 
 
 @nb.njit(cache=True, inline="always")
-def lin_max(c, v, d, cr, sr):
-    """max over the cap (centre c) of theta . v: :func:`cap_max` of a = c . v, b = |v - a c|."""
+def cap_coords(c, v, d):
+    """(a, b) = (c . v, |v - a c|): v's components along the cap's centre c and orthogonal to it."""
     a = 0.0
     for i in range(d):
         a += c[i] * v[i]
@@ -152,7 +152,14 @@ def lin_max(c, v, d, cr, sr):
     for i in range(d):
         e = v[i] - a * c[i]
         b2 += e * e
-    return cap_max(a, math.sqrt(b2), cr, sr)
+    return a, math.sqrt(b2)
+
+
+@nb.njit(cache=True, inline="always")
+def lin_max(c, v, d, cr, sr):
+    """max over the cap (centre c) of theta . v: :func:`cap_max` of :func:`cap_coords`."""
+    a, b = cap_coords(c, v, d)
+    return cap_max(a, b, cr, sr)
 
 
 @nb.njit(cache=True)

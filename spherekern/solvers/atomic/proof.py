@@ -113,7 +113,7 @@ import numpy as np
 
 from ..._validate import as_array, as_points, check_int, check_real
 from ._kernels import _act as _f  # relu(t)^q, the solver's own activation
-from ._proofcuts import cap_max as _cap_max, cut_cap_max, lin_max as _lin_max
+from ._proofcuts import cap_coords as _cap_coords, cap_max as _cap_max, cut_cap_max, lin_max as _lin_max
 
 __all__ = ["prove_bound", "ProofResult"]
 
@@ -178,14 +178,7 @@ def _halfspace_max(c, w, x, sg, d, cr, sr, cp, wp):
     whose intersection with the cap is the cap of centre c_perp / |c_perp| and cos(r') = cos(r) / |c_perp| of the
     great subsphere x^perp; there the closed form of :func:`_cap_max` applies to w_perp. Falls back to the
     unconstrained value (an upper bound) where that is not positive or the rounding leaves a doubt."""
-    a = 0.0
-    for i in range(d):
-        a += c[i] * w[i]
-    b2 = 0.0
-    for i in range(d):
-        e = w[i] - a * c[i]
-        b2 += e * e
-    b = math.sqrt(b2)
+    a, b = _cap_coords(c, w, d)
     free = _cap_max(a, b, cr, sr)
     nx = 0.0
     for i in range(d):
