@@ -77,10 +77,11 @@ name = "gd"
 claim = ("Networks trained by gradient descent reproduce both regimes: with xi = 0 (+ small L1, exact output "
          "layer at the end) they end sparse (n_A <= n activation patterns) with the learning-curve exponent of the "
          "optimum of the same objective on the same training sets; with xi = 1 they track min_norm.")
-version = "6"  # 6: gd-atomic runs through _curves.fit's exact default atomic() (was method="ipm", tol=1e-4); 3: own atomic reference on the same data (paired seeds), 8 seeds, full mode = the paper's protocol;
+version = "6"  # 3: own atomic reference on the same data (paired seeds), 8 seeds, full mode = the paper's protocol;
 # 4: quick lam 1e-4 (was 1e-3) with steps x n = 4000 x 128 (more steps at small n), GD's objective against the certified
 # lasso bracket, the alpha-trick (vanishing-init) variant in full mode; 5: reference = the optimum at the same lam
-# (gd-lasso), certified excess <= EXCESS_MAX, quick proximal steps (the paper's d = 3 choice), n = 16..128
+# (gd-lasso), certified excess <= EXCESS_MAX, quick proximal steps (the paper's d = 3 choice), n = 16..128;
+# 6: gd-atomic runs through _curves.fit's exact default atomic() (was method="ipm", tol=1e-4)
 
 D = 3
 LAM = 1e-4
