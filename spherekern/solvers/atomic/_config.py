@@ -6,6 +6,9 @@ import numpy as np
 #: support; dual: |eta| at LP columns). Tighter values make HiGHS stall on the ill-conditioned LPs of
 #: interpolation with n ~ 10^2..10^3 points.
 _LP_TOL = 1e-7
+#: Dual feasibility tolerance of the dense primal simplex after the crossover (:mod:`.dense_simplex`): pool columns
+#: end with a_k . p <= 1 + this (costs are 1), well inside the certificate's tol = 1e-7.
+_DENSE_DUAL_TOL = 1e-9
 #: Directions closer than this (Euclidean) are treated as the same column.
 _DUP_TOL = 1e-10
 #: |theta . x_j| below this puts theta on the hyperplane of x_j (cell boundary) in the cell walk.

@@ -10,8 +10,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ._config import _LP_TOL
+from ._config import _DENSE_DUAL_TOL, _LP_TOL
 from ._kernels import _features
+from .dense_simplex import DenseSimplex
 from .lasso import _nn_lasso, _reduce_support, _solve_lasso
 from .pricing import _d2_cell_dirs, _distinct, _price, _sampled_starts
 from .purify import _merge_same_cell
@@ -46,6 +47,7 @@ class _Master:
         self.cols = np.empty((0, self.n))
         self.elastic = False
         self.warm = warm and _hcore is not None and lam == 0  # lam > 0: the active-set lasso, no HiGHS model
+        self.dense = None  # the dense primal simplex after a crossover (set_basis)
         if self.warm:
             self._build()
 
@@ -91,7 +93,9 @@ class _Master:
         """Append columns (rows of ``cols``, already multiplied by their sign)."""
         if cols.shape[0] == 0:
             return
-        if self.warm:
+        if self.dense is not None:
+            self.dense.add(cols)
+        elif self.warm:
             self._add_to_highs(cols, self._cost)
         self.cols = np.concatenate([self.cols, cols])
 
@@ -99,17 +103,37 @@ class _Master:
         """Drop the atom columns where ``keep`` is False."""
         if keep.all():
             return
-        if self.warm:
+        if self.dense is not None:
+            self.dense.delete(keep)
+        elif self.warm:
             idx = (np.flatnonzero(~keep) + self._offset).astype(np.int32)
             self.H.deleteCols(int(idx.size), idx)
         self.cols = self.cols[keep]
 
+    @property
+    def basic(self):
+        """Mask of the atom columns in the dense simplex's basis (none without it): they must not be deleted."""
+        if self.dense is None:
+            return np.zeros(self.cols.shape[0], bool)
+        return self.dense.is_basic.copy()
+
     def set_basis(self, basic):
-        """Crossover start: the atom columns ``basic`` (indices into the atom columns, linearly independent) are
-        basic, every other column at its lower bound 0; HiGHS completes the basis with row logicals ("alien"
-        basis). The next run uses the primal simplex (the basis is primal feasible when the columns fit y)."""
+        """Crossover start: the atom columns ``basic`` (indices into the atom columns, linearly independent, fitting
+        y with non-negative weights) are basic, every other column at 0. The rounds then run the dense primal
+        simplex (:class:`~spherekern.solvers.atomic.dense_simplex.DenseSimplex`, the basis completed by further
+        columns), or, if that basis is singular or infeasible, HiGHS's primal simplex (HiGHS completes the
+        basis with row logicals, an "alien" basis)."""
         if not self.warm:
             return
+        try:
+            self.dense = DenseSimplex(self.cols, self.y, basic, primal_tol=1e-9, dual_tol=_DENSE_DUAL_TOL,
+                                      max_iter=10 * self.n + 1000)  # per round
+            return
+        except np.linalg.LinAlgError:
+            self.dense = None
+        self._highs_basis(basic)
+
+    def _highs_basis(self, basic):
         B = _hcore.HighsBasisStatus
         st = [B.kLower] * self.n_cols
         for k in basic:
@@ -145,6 +169,15 @@ class _Master:
     def _run(self):
         n = self.n
         K = self.cols.shape[0]
+        if self.dense is not None:
+            if self.dense.solve():
+                self.z, self.p, self.slack = self.dense.z, self.dense.pi.copy(), np.zeros(n)
+                return "optimal", ""
+            # out of pivots (cycling): HiGHS's primal simplex from the dense simplex's basis
+            basis = self.dense.basis.copy()
+            self.dense = None
+            self._build()
+            self._highs_basis(basis)
         if self.warm:
             self.H.run()
             if getattr(self, "_primal_once", False):
@@ -284,7 +317,7 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
         cap = max(16 * n, 2048)
         if K > cap:
             old = np.arange(K - n_added)
-            drop = old[(age[old] >= 10) & (col_eta[old] < 0.5)]
+            drop = old[(age[old] >= 10) & (col_eta[old] < 0.5) & ~master.basic[old]]
             drop = drop[np.argsort(col_eta[drop], kind="stable")][:K - cap // 2]
             if drop.size:
                 keep = np.ones(K, bool)

@@ -75,9 +75,11 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         Master problem of the interpolation problem (``lam = 0``; the penalised problem always uses
         the simplex path's restricted lasso). ``"auto"``: interior-point rounds (as ``"ipm"``) until
         ``max|eta| <= 1 + max(10 tol, 1e-5)``, then a crossover to the simplex: the purified basic solution of
-        the last interior point is the starting basis of the HiGHS primal simplex on the final column pool
-        (plus that vertex's atoms), and warm-started dual simplex rounds certify ``tol`` (each phase gets up
-        to ``max_iter`` rounds). Measured at n = 256, d = 3 (bench/RESULTS.md): the simplex's certificate and
+        the last interior point is the starting basis of a dense revised primal simplex
+        (:mod:`~spherekern.solvers.atomic.dense_simplex`: steepest edge, Harris ratio test, LU refactorised
+        every 64 pivots) on the final column pool plus that vertex's atoms, kept across the remaining
+        column-generation rounds until they certify ``tol`` (each phase gets up to ``max_iter`` rounds; the
+        HiGHS primal simplex takes over if that basis is singular or a round runs out of pivots). Measured at n = 256, d = 3 (bench/RESULTS.md): the simplex's certificate and
         optimal vertex at a fraction of its time. ``"simplex"``: warm-started HiGHS dual simplex from the
         training points alone; certifies to any ``tol``.
         ``"ipm"``: a dense primal-dual interior-point master (:mod:`spherekern.solvers._ipm`) with loose-then-tightened
