@@ -3,7 +3,7 @@
 Groups (naming read by bench/report.py), targets the wide |.| teacher of ``_problem`` (1000 neurons):
 
 * ``atomic_n256_d3``, ``atomic_n256_d5``: ``__project`` is the default ``atomic(X, y)`` (method="auto": interior-point
-  rounds, crossover to the HiGHS simplex, certified to tol 1e-7), ``__simplex`` the simplex path from scratch
+  rounds, crossover to the dense primal simplex, certified to tol 1e-7), ``__simplex`` the simplex path from scratch
   (method="simplex", the old default, same tol), ``__highs`` the brute force a user would write: the LP restricted
   to 40 n random directions, ``scipy.optimize.linprog(method="highs-ds")`` (one round; its objective is above the
   continuous optimum). ``extra_info`` holds the objectives, atom counts and certificates.

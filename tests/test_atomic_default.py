@@ -1,5 +1,5 @@
 """The default path of spherekern.solvers.atomic (method="auto", lam = 0): interior-point column-generation rounds,
-then a crossover to the HiGHS simplex on the final column pool, started from the purified vertex.
+then a crossover to the dense primal simplex on the final column pool, started from the purified vertex.
 
 References (none shares code with the crossover): the simplex path from scratch (``method="simplex"``, an
 independent column generation from the training points), the brute-force HiGHS LP over many random directions
