@@ -106,13 +106,27 @@ def test_sparsity_logic(tmp_path):
     ctx = Context("quick", 0, tmp_path, n_boot=100)
 
     def res(k):
-        return lambda p: {"n_atoms": k(p), "n_patterns": k(p), "converged": True, "certificate": 1 + 1e-8}
+        def r(p):
+            out = {"n_atoms": k(p), "n_patterns": k(p), "converged": True, "certificate": 1 + 1e-8}
+            if p["d"] == 3:  # the proof of _curves.PROOF_DIMS: a bound at or above the certificate
+                out.update(proof_bound=1 + 5e-8, proof_proved=True, proof_caps=1000, proof_seconds=0.1)
+            return out
+        return r
     lin = _synthetic(mod, "quick", lambda p: 1.0, res(lambda p: int(0.8 * p["n"])))
     ev = mod.evaluate(lin, ctx)
     assert ev.passed
-    assert len(ev.measurements) == 1 + len(mod.GROUPS)
+    assert len(ev.measurements) == 2 + len(mod.GROUPS)
     assert ev.measurements[0].measured == pytest.approx(0.8, abs=0.07)
-    assert all("n_A/n (atoms / patterns) by n: 8: 0.75 / 0.75" in m.note for m in ev.measurements[1:])
+    n3 = sum(r["d"] == 3 for r in lin)
+    assert ev.measurements[1].measured == 1.0 and f"{n3} of {n3} proved" in ev.measurements[1].note
+    assert all("n_A/n (atoms / patterns) by n: 8: 0.75 / 0.75" in m.note for m in ev.measurements[2:])
+    # one proof short of its target, or one "proven" bound below the sampled certificate (unsound): the row fails
+    i3 = next(i for i, r in enumerate(lin) if r["d"] == 3)
+    for change, text in ((dict(proof_bound=1 + 3e-7, proof_proved=False), f"{n3 - 1} of {n3} proved"),
+                         (dict(proof_bound=1 + 1e-9), "1 bound(s) below the certificate")):
+        runs = [Run(r.params, dict(r.result, **change) if i == i3 else r.result) for i, r in enumerate(lin)]
+        row = mod.evaluate(runs, ctx).measurements[1]
+        assert not row.passed and text in row.note, row.note
     sub = _synthetic(mod, "quick", lambda p: 1.0, res(lambda p: int(4 * p["n"] ** 0.6)))
     ev = mod.evaluate(sub, ctx)
     assert not ev.passed  # sublinear growth is caught

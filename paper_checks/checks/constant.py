@@ -23,11 +23,12 @@ from . import _curves
 name = "constant"
 claim = ("Constant target: the lazy (NTK) error decays as n^-2d/(d-1) and the feature (atomic) one as "
          "n^-(d+2)/(d-1), so for d >= 3 learning features is worse at large n (Fig. 4).")
-version = "6"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
+version = "7"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
 # 4: d = 2 lazy curves to the full lazy range (near-duplicate Gram entries from the angle, not from x . y);
 # 5: d = 2 feature runs use the simplex master (exact angular sweep; the interior-point one stalled on close pairs)
 # and, in quick mode, go to n = 1024; 6: every feature run uses atomic's default exact path (certified to 1e-7,
 # issue 20), quick feature curves to n = 256 / 256 / 128 in d = 2 / 3 / 5 (GRID); d = 2 ridge r = 30 (ansatz).
+# 7: d = 3 feature solutions also carry a proof of global optimality (_curves.PROOF_DIMS, read by sparsity)
 # (Extra seeds need no new version: they only add runs, and the cached ones keep their keys.)
 
 DIMS = (2, 3, 5)

@@ -14,7 +14,10 @@ the optimum.) Atoms are counted as in Petrini et al. (2022), in two ways (`_curv
 
 Verdicts: every solution certified (converged, certificate <= 1 + 1e-7) with ``n_A <= n`` (a basic solution of
 the interpolation LP has at most n atoms); for each (target, d) the exponent gamma of ``mean_seeds(n_A) ~ n^gamma``
-over the upper half of the n range on the log scale (bootstrap over seeds) within 0.15 of 1 (linear growth).
+over the upper half of the n range on the log scale (bootstrap over seeds) within 0.15 of 1 (linear growth);
+every d = 3 solution *proved* globally optimal (``AtomicSolution.verify``, `_curves.PROOF_DIMS`): a branch and
+bound over spherical caps bounds max|eta| over the whole sphere by 1 + 1e-7, at or above the solver's certificate
+(which is a maximum over the directions it priced, not a proof).
 n_A/n per curve is reported and drawn. The optimum is degenerate (several optimal vertices; tests/test_atomic*.py:
 29 vs 23 atoms at n = 32 between two paths), so n_A is that of the vertex the solver returns.
 """
@@ -27,8 +30,9 @@ from . import _curves, constant, grf
 name = "sparsity"
 claim = ("The feature-regime (minimum total variation) predictor is sparse: its certified optimal solutions have "
          "n_A <= n atoms (distinct atoms and activation patterns), with n_A growing linearly in n.")
-version = "4"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: own certified (simplex, 1e-7) solutions;
-# 4: the shared feature runs of constant and grf (default atomic path, certified to 1e-7), no own tasks
+version = "5"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: own certified (simplex, 1e-7) solutions;
+# 4: the shared feature runs of constant and grf (default atomic path, certified to 1e-7), no own tasks;
+# 5: the d = 3 solutions proved globally optimal (AtomicSolution.verify), one more row
 
 GAMMA_TOL = 0.15
 #: Certificate tolerance of the shared feature solves (atomic's default tol): max|eta| <= 1 + CERT_TOL.
@@ -86,6 +90,7 @@ def evaluate(runs, ctx):
                                f"not certified to {CERT_TOL:g} (largest certificate − 1 = "
                                f"{max(r.result['certificate'] for r in runs) - 1:.1e}); solutions with fewer patterns "
                                f"than atoms: {sum(r.result['n_patterns'] < r.result['n_atoms'] for r in runs)}"))
+    ms.append(_proof_measurement(runs))
     for label, owner, d, tp in GROUPS:
         try:
             ns, A, Pt = _group(runs, owner, d, tp)
@@ -102,6 +107,29 @@ def evaluate(runs, ctx):
                               note="n_A/n (atoms / patterns) by n: " + ", ".join(
                                   f"{int(n)}: {a:.2f} / {p:.2f}" for n, a, p in zip(ns, ratio, Pt.mean(0) / ns))))
     return Evaluation(ms, extra=extra)
+
+
+def _proof_measurement(runs):
+    """The proofs of global optimality of the d in ``_curves.PROOF_DIMS`` solutions (``AtomicSolution.verify``):
+    all proved to ``max|eta| <= 1 + PROOF_TOL`` over the whole sphere, and each proven bound at or above the
+    solver's certificate (its max over the priced directions: a bound below it would be unsound)."""
+    from paper_checks.api import Measurement
+    sel = [r for r in runs if r["d"] in _curves.PROOF_DIMS]
+    dims = "/".join(str(d) for d in _curves.PROOF_DIMS)
+    name = f"fraction of d = {dims} solutions proved optimal: max|η| over the sphere ≤ 1 + {_curves.PROOF_TOL:g}"
+    if not sel:
+        return Measurement(name, 1.0, None, None, "every solution proved", False, note="no solution in these d")
+    proved = [r for r in sel if r.result.get("proof_proved")]
+    bounds = [r for r in sel if r.result.get("proof_bound") is not None]
+    unsound = [r for r in bounds if r.result["proof_bound"] < r.result["certificate"] - 1e-13]
+    secs = [r.result.get("proof_seconds", 0.0) for r in sel]
+    above = max((r.result["proof_bound"] - r.result["certificate"] for r in bounds), default=float("nan"))
+    return Measurement(name, 1.0, len(proved) / len(sel), None,
+                       "every solution proved; proven bound ≥ the solver's certificate",
+                       len(proved) == len(sel) and not unsound,
+                       note=f"{len(proved)} of {len(sel)} proved, {sum(secs):.1f} s in all (max {max(secs):.2f} s, "
+                            f"up to {max(r.result.get('proof_caps', 0) for r in sel):,} caps); proven bound − "
+                            f"certificate ≤ {above:.1e}; {len(unsound)} bound(s) below the certificate")
 
 
 def plot(runs, ev, ctx):
