@@ -104,7 +104,7 @@ def test_proves_certified_atomic_solution():
     X = _unit(rng, 32, 3)
     T = _unit(rng, 200, 3)
     y = np.abs(X @ T.T) @ rng.choice([-1.0, 1.0], 200) / np.sqrt(200)
-    sol = atomic(X, y)
+    sol = atomic(X, y, verify=False)
     assert sol.converged and sol.proof is None
     r = sol.verify(tol=1e-6)
     assert r is sol.proof
@@ -115,10 +115,48 @@ def test_proves_certified_atomic_solution():
     assert sol.proven_gap == pytest.approx(max(sol.objective - float(y @ sol.dual) / max(1.0, r.bound), 0.0),
                                            rel=1e-12, abs=1e-15)
     assert sol.proven_gap <= 2e-6 * sol.objective
-    # the option of atomic runs the same proof at the solve's tol
-    sol2 = atomic(X, y, verify=30.0)
-    assert sol2.proof is not None and sol2.proof.tol == 1e-7 and sol2.proof.proved
-    assert sol2.proven_gap <= 2e-7 * sol2.objective
+    # the option of atomic runs the same proof at the solve's tol; in d = 3 it is the default ("auto")
+    for v in (30.0, "auto"):
+        sol2 = atomic(X, y, verify=v)
+        assert sol2.proof is not None and sol2.proof.tol == 1e-7 and sol2.proof.proved
+        assert sol2.proof.bound >= _sampled_max(X, sol2.dual, 1, 100_000, rng)
+        assert sol2.proven_gap <= 2e-7 * sol2.objective
+        assert sol2.objective == pytest.approx(sol.objective, rel=3e-7)
+    assert atomic(X[:, :2] / np.linalg.norm(X[:, :2], axis=1, keepdims=True), y).proof is None  # d = 2: exact sweep
+
+
+def test_proof_repairs_a_blind_pricing(monkeypatch):
+    """The proof as the last pricing step finds the maxima that the local pricing misses: with a pricing blinded
+    to the cap of radius 0.4 rad around e_3 (it never returns a direction there), verify=False stops at a dual whose
+    |eta| exceeds 1 + tol there (dense sampling sees it: a false certificate, whatever its objective), and
+    verify="auto" still returns the optimum of the unblinded solver, proved, with the repairs in its history."""
+    from spherekern.solvers import atomic
+    from spherekern.solvers.atomic import simplex
+
+    rng = np.random.default_rng(5)
+    X = _unit(rng, 48, 3)
+    y = np.abs(X @ _unit(rng, 1, 3)[0]) - 0.3 * X[:, 2]
+    ref = atomic(X, y, verify=True)
+    assert ref.proof.proved
+
+    price = simplex._price
+
+    def blind(X_, p_, power_, starts, d2data, max_iter, **kw):
+        th, ev = price(X_, p_, power_, starts, d2data, max_iter, **kw)
+        keep = th[:, 2] < np.cos(0.4)
+        return th[keep], ev[keep]
+
+    monkeypatch.setattr(simplex, "_price", blind)
+    bad = atomic(X, y, verify=False, method="simplex")
+    assert bad.converged and bad.certificate <= 1 + 1e-7  # blind, it believes itself certified
+    assert _sampled_max(X, bad.dual, 1, 200_000, rng) > 1 + 1e-4  # but it is not
+    for method in ("simplex", "auto"):  # HiGHS's dual simplex; interior point, then the dense primal simplex
+        good = atomic(X, y, verify="auto", method=method)
+        assert good.converged and good.proof.proved
+        assert good.proof.bound >= _sampled_max(X, good.dual, 1, 200_000, rng)
+        assert good.objective == pytest.approx(ref.objective, rel=2e-7)
+        assert good.proven_gap <= 2e-7 * good.objective
+        assert any(h.get("proof_bound", 0.0) > 1 + 1e-7 for h in good.history)  # a proof found a missed maximum
 
 
 def test_verify_lasso_and_scaled_solution():

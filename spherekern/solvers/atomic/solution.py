@@ -28,7 +28,8 @@ class AtomicSolution:
     certificate : float
         The largest ``|eta(theta)|`` found over the sphere: ``1`` (to ``tol``) at the optimum
         (``<= 1`` when the optimum is ``w = 0``). Exact in d = 2 with power = 1, the best of many
-        local maxima otherwise.
+        local maxima otherwise -- and then proven when ``proof.proved`` (``proof.bound`` is the proven upper
+        bound; the default in d = 3, see ``atomic``'s ``verify``).
     gap : float
         Duality gap ``objective - D(p / max(1, certificate))`` (an upper bound on the suboptimality,
         valid to the extent that ``certificate`` is the global maximum of ``|eta|``).
@@ -43,7 +44,8 @@ class AtomicSolution:
     tol : float
         The certificate tolerance of the solve (``certificate <= 1 + tol`` when converged).
     proof : ProofResult or None
-        The result of the last :meth:`verify` (``None`` before).
+        The proof of global optimality of this dual: the result of the last :meth:`verify`, or of the proof that
+        ``atomic(..., verify=...)`` ran as its last pricing step (``None`` if none ran).
     proven_gap : float or None
         The duality gap with the proven bound of the last :meth:`verify` in place of ``certificate``:
         ``objective - D(p / max(1, proof.bound))``, a proven bound on the suboptimality over all measures.
@@ -103,9 +105,11 @@ class AtomicSolution:
         """The solution of the problem with data ``s y`` and penalty ``lam`` (this one solved ``y``, ``lam / s``)."""
         f = s if self.lam == 0.0 else s * s  # the objective is 1-homogeneous (lam = 0) or 2-homogeneous in (y, lam)
         hist = [{k: (v * f if k in ("objective", "lower_bound") else v) for k, v in h.items()} for h in self.history]
-        return AtomicSolution(self.directions, self.weights * s, self.objective * f, lam, self.power, self.dual,
-                              self.certificate, self.gap * f, self.converged, hist, self._X,
-                              None if self._y is None else self._y * s, self.tol)
+        out = AtomicSolution(self.directions, self.weights * s, self.objective * f, lam, self.power, self.dual,
+                             self.certificate, self.gap * f, self.converged, hist, self._X,
+                             None if self._y is None else self._y * s, self.tol)
+        out.proof = self.proof  # a bound on max|eta| of the same dual (the duals do not scale)
+        return out
 
     def dual_objective(self, bound) -> float:
         """The dual objective of ``p / max(1, bound)`` (feasible when ``bound >= max|eta|``).
