@@ -115,7 +115,7 @@ def evaluate(runs, ctx):
 
 
 def _proof_measurement(runs):
-    """The proofs of global optimality of the d in ``_curves.PROOF_DIMS`` solutions (``AtomicSolution.verify``):
+    """The proofs of global optimality of the d in ``_curves.PROOF_DIMS`` solutions (``atomic(..., verify=...)``):
     all proved to ``max|eta| <= 1 + PROOF_TOL`` over the whole sphere, and each proven bound at or above the
     solver's certificate (its max over the priced directions: a bound below it would be unsound)."""
     from paper_checks.api import Measurement

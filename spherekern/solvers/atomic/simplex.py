@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from ._config import _DENSE_DUAL_TOL, _LP_TOL
-from ._kernels import _features
+from ._kernels import _features, _weighted_sum
 from .dense_simplex import DenseSimplex
 from .lasso import _nn_lasso, _reduce_support, _solve_lasso
 from .pricing import _d2_cell_dirs, _distinct, _price, _sampled_starts
@@ -327,11 +327,13 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
             proof, proof_p = _prove(X, p, power, tol, prove), p
             t_proof = proof.seconds if proof is not None else 0.0
             if proof is not None and proof.best > 1 + tol:  # a maximum the local pricing missed: a new column
-                e_best = float(_eta_at(X, p, power, proof.best_theta))
-                th = np.concatenate([th, proof.best_theta[None, :]])
-                ev = np.concatenate([ev, [e_best]])
+                t_best = np.ascontiguousarray(proof.best_theta[None, :])
+                e_best = np.empty(1)  # eta there, signed (the proof keeps |eta|)
+                _weighted_sum(t_best, X, np.ascontiguousarray(p), power, e_best)
+                th = np.concatenate([th, t_best])
+                ev = np.concatenate([ev, e_best])
                 a_ev = np.abs(ev)
-                cert = max(cert, abs(e_best))
+                cert = max(cert, float(a_ev[-1]))
                 n_added += add_columns(th[-1:], ev[-1:], a_ev[-1:] > 1 + tol)
         if d2data is None:  # the proof's point first: the next round's ascent refines it
             found = np.flatnonzero(a_ev > 1 - 1e-3)
@@ -426,9 +428,3 @@ def _prove(X, p, power, tol, time_limit):
         return prove_bound(X, p, power, tol=tol, time_limit=None if time_limit == np.inf else time_limit)
     except ValueError:  # tol below the bound's rounding margin for these data: no proof (atomic() says so)
         return None
-
-
-def _eta_at(X, p, power, theta):
-    """``eta(theta) = sum_j p_j relu(theta . x_j)^power`` at one direction."""
-    t = np.maximum(X @ theta, 0.0)
-    return float(p @ (t if power == 1.0 else t ** power))
