@@ -98,6 +98,9 @@ def test_network_task_tiny():
     # the 90%-mass count of the same contributions: a count of neurons, at least N_eff's 90%-share lower bound
     # (k neurons carry >= 90% of sum a only if k >= 0.9^2 (sum a)^2 / sum a^2 by Cauchy-Schwarz)
     assert 0.81 * res["n_eff"] <= res["mass90"] <= 16 and isinstance(res["mass90"], int)
+    # the judged size: neurons merged by direction, a participation ratio over at most `direction_groups` groups
+    assert 1 <= res["atoms_eff"] <= res["direction_groups"] <= 16
+    assert all(1 <= res[f"atoms_eff_{a:g}"] <= 16 for a in chk.ATOM_ANGLES)
     assert res["D"] > 0 and res["G"] > 0 and res["R"] == pytest.approx(res["D"] / res["G"], rel=1e-12)
     again = chk.compute(p)
     again.pop("flow_seconds"), res.pop("flow_seconds")
@@ -116,7 +119,8 @@ def test_interval_verdict():
 
 def _constructed_runs(feature_gap, r_ratio, n_eff_feature, seeds=8, h=64, ns=(32, 64, 128)):
     """Results built with known truths: err_feature = err_lazy + feature_gap (+ seed noise), R_lazy = r_ratio *
-    R_feature, N_eff as given; the kernel errors equal the lazy ones."""
+    R_feature, the feature's effective atoms (the judged size) as given and its unmerged neuron count 0.4 h (not
+    judged); the kernel errors equal the lazy ones."""
     out = []
     for n in ns:
         for s in range(seeds):
@@ -129,10 +133,10 @@ def _constructed_runs(feature_gap, r_ratio, n_eff_feature, seeds=8, h=64, ns=(32
                            dict(svm_err=e_lazy, ridgeless_err=e_lazy * 1.1, svm_R=r_ratio * Rf, svm_hard_margin=True)))
             out.append(Run(dict(base, regime="feature", alpha=1e-2, max_steps=10),
                            dict(common, err=e_lazy + feature_gap * (1 + 0.1 * rng.standard_normal()), R=Rf,
-                                n_eff=n_eff_feature * h * (1 + 0.02 * rng.standard_normal()))))
+                                atoms_eff=n_eff_feature * h * (1 + 0.02 * rng.standard_normal()), n_eff=0.4 * h)))
             out.append(Run(dict(base, regime="lazy", alpha=1e2, max_steps=10),
                            dict(common, err=e_lazy, R=r_ratio * Rf * (1 + 0.02 * rng.standard_normal()),
-                                n_eff=0.63 * h * (1 + 0.02 * rng.standard_normal()))))
+                                n_eff=0.63 * h * (1 + 0.02 * rng.standard_normal()), atoms_eff=0.63 * h)))
     return out
 
 

@@ -16,7 +16,8 @@ Public API (the package ``spherekern.network``; one concept per submodule)
   margin_frac=0.99, progress=True, tol=0.0, grad_tol=1e-4, out_tol=0.1, log_every=None, record_every=None,
   record_steps=None)`` -> :class:`FlowHistory` (``step``, ``time``, ``loss``, ``margin_frac``, ``dt``,
   recorded neurons) (:mod:`~spherekern.network.flow`).
-* :func:`count_atoms`, :func:`effective_neurons`, :func:`neuron_contributions`, :func:`refit_output`,
+* :func:`count_atoms`, :func:`effective_neurons`, :func:`neuron_contributions`, :func:`effective_atoms`,
+  :func:`direction_groups`, :func:`refit_output`,
   :class:`RefitResult` (:mod:`~spherekern.network.sparse`);
   :class:`TangentKernel` (:mod:`~spherekern.network.tangent`); :func:`softplus_constant`;
   the losses ``"mse"`` and ``"soft_hinge"`` (:mod:`~spherekern.network.losses`).
@@ -151,10 +152,12 @@ from ._kernels import _backward_kernel, _floor_kernel, _forward_kernel, _update_
 from .flow import FlowHistory, gradient_flow
 from .losses import LOSSES
 from .model import ACTIVATIONS, INITS, TwoLayerNet, softplus_constant
-from .sparse import RefitResult, count_atoms, effective_neurons, neuron_contributions, refit_output
+from .sparse import (RefitResult, count_atoms, direction_groups, effective_atoms, effective_neurons,
+                     neuron_contributions, refit_output)
 from .tangent import TangentKernel
 from .training import TrainHistory, train
 
 __all__ = ["TwoLayerNet", "TangentKernel", "TrainHistory", "train", "count_atoms", "effective_neurons",
+           "effective_atoms", "direction_groups",
            "neuron_contributions", "refit_output", "RefitResult",
            "FlowHistory", "gradient_flow", "softplus_constant", "ACTIVATIONS", "INITS", "LOSSES"]
