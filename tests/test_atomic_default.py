@@ -112,3 +112,20 @@ def test_bad_input_lam_tol_method():
     for m in ("newton", "IPM", None, 3):
         with pytest.raises(ValueError, match="method must be 'auto', 'ipm' or 'simplex'"):
             atomic(X, y, method=m)
+
+
+def test_a_target_of_two_atoms_gives_those_two_atoms():
+    """y = |theta* . x| = relu(theta* . x) + relu(-theta* . x): an interpolant of total variation 2 with two atoms.
+    The optimal dual face is wide (n - 2 dimensions); before the stall crossover the interior-point rounds cycled
+    there (200 rounds at n = 64, max|eta| 1e2..1e3) and the degenerate vertex kept ~130 basic columns at weights
+    ~1e-12 as "atoms". Reference: the identity (objective 2 is attained), the certificate, dense sampling of eta."""
+    rng = np.random.default_rng(5)
+    X = _unit(rng, 64, 3)
+    ts = np.array([0.6, 0.8, 0.0])
+    sol = atomic(X, np.abs(X @ ts), rng=0)
+    assert sol.converged and sol.certificate <= 1 + 1e-7
+    assert sol.n_atoms == 2 and sol.objective == pytest.approx(2.0, rel=1e-9)
+    assert sorted(np.round(sol.directions @ ts, 9).tolist()) == [-1.0, 1.0]
+    assert np.allclose(sol.weights, 1.0, rtol=1e-9)
+    assert _sampled_max(X, sol.dual, 200_000, rng) <= 1 + 1e-7
+    assert len(sol.history) < 100        # 226 rounds before (the stall rule crosses over after 15 without progress)

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ._config import _IPM_LOOSE_PRIMAL, _POOL_CAP, _STAGE_MIN, _WARM_GAP
+from ._config import _IPM_LOOSE_PRIMAL, _IPM_STALL, _POOL_CAP, _STAGE_MIN, _WARM_GAP
 from ._kernels import _features
 from .pricing import _d2_cell_dirs, _distinct, _price, _sampled_starts
 from .purify import _vertex_dual, _vertex_from_interior
@@ -84,6 +84,7 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool
     best, best_gap = None, np.inf
     converged = False
     lower = -np.inf
+    best_cert, it_best = np.inf, 0
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()
         ptol = max(primal_tol(delta), 1e-5) if it > 1 else 1e-5
@@ -139,7 +140,13 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool
                      lower_bound=lower, max_eta=cert, ipm_iterations=r.iterations, ipm_warm=warm_used,
                      master_gap=r.gap, t_master=t1 - t0, t_pricing=t2 - t1, full_pricing=full, vertex=False)
         done = False
-        if pool_only and ((full and cert <= 1 + tol) or it == max_iter):
+        if full and cert - 1 < 0.5 * (best_cert - 1):
+            best_cert, it_best = cert, it
+        # pool_only: a run whose certificate's excess max|eta| - 1 has not halved for _IPM_STALL rounds crosses over
+        # too (exact, the simplex finishes; normal runs halve it every 1-3 rounds). A target that
+        # few atoms represent exactly, |theta . x|: the optimal dual face is wide, its analytic centre far out, and
+        # the interior-point rounds cycle, max|eta| = 1e2..1e3; the simplex finishes from that pool)
+        if pool_only and ((full and cert <= 1 + tol) or it == max_iter or it - it_best >= _IPM_STALL):
             # the crossover of the default method: the column pool and the interior point go to the simplex
             zv = r.z if r.res_primal <= 1e-7 else lp_ipm(At, y, gap_tol=min(delta, 0.1 * tol)).z
             dirs, wts, _ = _vertex_from_interior(theta, sg, At, zv, X, y, power)

@@ -373,6 +373,10 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
 
     # final atoms: support, exact merge of same-cell atoms (power 1), independent support, polished weights
     supp = np.flatnonzero(w)
+    # a degenerate vertex (a target that few atoms represent exactly, e.g. |theta . x|) keeps basic columns at
+    # rounding-level weights (1e-12): they are zeros, not atoms. Dropped: the atoms whose removal moves the fit by at
+    # most 1e-3 tol (max|y| = 1 here) -- and the objective by less -- (the weights are polished again below)
+    supp = supp[np.abs(w[supp]) * np.abs(At[supp]).max(axis=1, initial=0.0) > 1e-3 * tol]
     dirs, wts = theta[supp], w[supp]
     n_before = dirs.shape[0]
     if power == 1.0:
