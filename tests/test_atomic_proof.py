@@ -131,7 +131,7 @@ def test_proof_repairs_a_blind_pricing(monkeypatch):
     |eta| exceeds 1 + tol there (dense sampling sees it: a false certificate, whatever its objective), and
     verify="auto" still returns the optimum of the unblinded solver, proved, with the repairs in its history."""
     from spherekern.solvers import atomic
-    from spherekern.solvers.atomic import simplex
+    from spherekern.solvers.atomic import ipm, simplex
 
     rng = np.random.default_rng(5)
     X = _unit(rng, 48, 3)
@@ -141,12 +141,13 @@ def test_proof_repairs_a_blind_pricing(monkeypatch):
 
     price = simplex._price
 
-    def blind(X_, p_, power_, starts, d2data, max_iter, **kw):
-        th, ev = price(X_, p_, power_, starts, d2data, max_iter, **kw)
+    def blind(X_, p_, power_, starts, d2data, max_iter, *args, **kw):
+        th, ev = price(X_, p_, power_, starts, d2data, max_iter, *args, **kw)
         keep = th[:, 2] < np.cos(0.4)
         return th[keep], ev[keep]
 
     monkeypatch.setattr(simplex, "_price", blind)
+    monkeypatch.setattr(ipm, "_price", blind)  # the interior-point rounds of method="auto" too
     bad = atomic(X, y, verify=False, method="simplex")
     assert bad.converged and bad.certificate <= 1 + 1e-7  # blind, it believes itself certified
     assert _sampled_max(X, bad.dual, 1, 200_000, rng) > 1 + 1e-4  # but it is not
@@ -234,3 +235,25 @@ def test_bad_input():
         prove_bound(X, p, max_caps=1.5)
     with pytest.raises(ValueError, match="time_limit"):
         prove_bound(X, p, time_limit=-1.0)
+
+
+def test_auto_proof_skips_silently_where_float64_cannot_prove(monkeypatch):
+    """Where tol is below 4x the bound's rounding margin (n ~ 1000 in d = 3 at tol = 1e-7; simulated here by a
+    larger machine epsilon in the proof), verify="auto" returns the certified solution without a proof and
+    without a warning (nothing was asked), verify=True says why there is none."""
+    import warnings
+
+    from spherekern.solvers import atomic
+    from spherekern.solvers.atomic import proof
+
+    rng = np.random.default_rng(2)
+    X = _unit(rng, 32, 3)
+    y = np.abs(X @ _unit(rng, 1, 3)[0]) + 0.2 * X[:, 0]
+    monkeypatch.setattr(proof, "_EPS", 1e-9)    # margin = 16 (n + d + 8) eps sum|p| ~ 1e-6 > tol / 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sol = atomic(X, y)
+    assert sol.converged and sol.certificate <= 1 + 1e-7 and sol.proof is None
+    with pytest.warns(RuntimeWarning, match="no proof of global optimality.*below what float64 can certify"):
+        asked = atomic(X, y, verify=True)
+    assert asked.proof is None and asked.objective == pytest.approx(sol.objective, rel=1e-9)
