@@ -72,7 +72,9 @@ def build(data) -> tuple[str, list[dict]]:
             continue
         role = name.rsplit("__", 1)[1]
         param = b["name"][len(name):]
-        group = (b.get("group") or name.rsplit("__", 1)[0]) + param
+        # a benchmark that names its group (e.g. "atomic_n256_d3") already says its size; otherwise the parameter id
+        # keeps the sizes of one test function apart
+        group = b.get("group") or (name.rsplit("__", 1)[0] + param)
         entries = b.get("extra_info", {}).get("entries")
         med = b["stats"]["median"]
         groups[group][role] = dict(median=med, entries=entries, rounds=b["stats"]["rounds"],
