@@ -299,12 +299,15 @@ def compute(p):
 
 
 #: Task cost model (seconds, for scheduling (largest first) and the ETA only): the default atomic path (certified
-#: to 1e-7) ~ S128[d] * (n / 128)^GAMMA[d], from single-thread CPU seconds measured on the shared 2-core machine
-#: (2026-12-03, constant target, seed 0): d = 2: 14.5 s at n = 512; d = 3: 0.8 / 8.0 s at n = 64 / 256; d = 5: 77 s
-#: at n = 256 (GAMMA of d = 2 and 5 assumed); min_norm ~ 0.6 s * (n / 4096)^3 (0.55-0.75 s at n = 4096, 0.1 s at
-#: 2048), plus the sampling of a Gaussian random field (~5 s at 3548 points, paid once per seed: spread over its tasks).
-_ATOMIC_S128 = {2: 0.45, 3: 2.5, 4: 5.0, 5: 11.0}
-_ATOMIC_GAMMA = {2: 2.5, 3: 1.7, 4: 2.3, 5: 2.8}
+#: to 1e-7) ~ S128[d] * (n / 128)^GAMMA[d], from the single-thread run times of a fresh quick make check
+#: (2026-12-04, commit c83bb80, medians over seeds, n = 128 / 256): d = 2 constant 0.105 / 0.66 s; d = 3 constant
+#: 0.48 / 3.2 s, grf 0.58 / 2.6 s; d = 5 constant 1.5 s (n = 128), grf 1.5 / 7.6 s; the exponent 2.6 also
+#: between n = 256 and 1024 in bench/RESULTS.md (d = 3: 1.46 -> 54.9 s, d = 5: 4.3 -> 155 s, 2 threads; d = 4
+#: interpolated). min_norm ~ 0.6 s * (n / 4096)^3 (0.55-0.75 s at n = 4096, 0.1 s at 2048), plus the sampling of a
+#: Gaussian random field (~5 s at 3548 points, paid once per seed: spread over its tasks). The quick grid's
+#: estimate is 997 s of runs against 682 s measured (warm numba cache), the full grid's 2.0e6 s (README).
+_ATOMIC_S128 = {2: 0.115, 3: 0.50, 4: 0.8, 5: 1.25}
+_ATOMIC_GAMMA = {2: 2.6, 3: 2.6, 4: 2.6, 5: 2.6}
 
 
 def cost(p):
