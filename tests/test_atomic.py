@@ -642,3 +642,31 @@ def test_scale_invariance_1e_minus200_to_1e200(lam):
     zero = atomic(X, np.zeros(14), lam)
     assert len(zero.weights) == 0 and zero.objective == 0.0 and zero.converged
     assert np.all(zero.predict(X) == 0.0)
+
+
+def test_simplex_master_retries_a_failed_warm_restart_from_scratch(monkeypatch):
+    """A warm HiGHS restart that ends without a status (seen: y = |theta . x|, n = 256, "Not Set") is solved
+    again on a fresh model: the result equals the undisturbed run's (every third warm solve made to fail here)."""
+    from spherekern.solvers.atomic import simplex
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((40, 3))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    y = np.abs(X @ np.array([0.0, 0.6, 0.8])) - 0.4 * X[:, 0]
+    ref = atomic(X, y, method="simplex", rng=0, verify=False)
+    run = simplex._Master._run
+    calls = {"n": 0, "failed": 0}
+
+    def flaky(self):
+        calls["n"] += 1
+        if self.warm and self.dense is None and calls["n"] % 3 == 0:
+            calls["failed"] += 1
+            self.H.run()  # the solve happens, its status is lost
+            return "fail", "model status Not Set"
+        return run(self)
+
+    monkeypatch.setattr(simplex._Master, "_run", flaky)
+    got = atomic(X, y, method="simplex", rng=0, verify=False)
+    assert calls["failed"] >= 2
+    assert got.converged and got.objective == pytest.approx(ref.objective, rel=2e-7)  # both certified to 1e-7
+    assert got.certificate <= 1 + 1e-7

@@ -162,6 +162,11 @@ class _Master:
             if self.warm:
                 self._build()
             status, msg = self._run()
+        if status == "fail" and self.warm:
+            # a warm restart can end without a status ("Not Set", measured: y = |theta . x|, n = 256, 6168
+            # columns, a degenerate LP): solve the same LP again from scratch (a fresh HiGHS model)
+            self._build()
+            status, msg = self._run()
         if status != "optimal":
             raise RuntimeError(f"HiGHS failed on the master LP of atomic(): {msg} "
                                f"({self.cols.shape[0]} atom columns, {self.n} rows)")
