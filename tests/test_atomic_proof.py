@@ -129,7 +129,8 @@ def test_proof_repairs_a_blind_pricing(monkeypatch):
     """The proof as the last pricing step finds the maxima that the local pricing misses: with a pricing blinded
     to the cap of radius 0.4 rad around e_3 (it never returns a direction there), verify=False stops at a dual whose
     |eta| exceeds 1 + tol there (dense sampling sees it: a false certificate, whatever its objective), and
-    verify="auto" still returns the optimum of the unblinded solver, proved, with the repairs in its history."""
+    verify="auto" still returns the optimum of the unblinded solver, proved (method "simplex": with the repairs in
+    its history)."""
     from spherekern.solvers import atomic
     from spherekern.solvers.atomic import ipm, simplex
 
@@ -157,7 +158,10 @@ def test_proof_repairs_a_blind_pricing(monkeypatch):
         assert good.proof.bound >= _sampled_max(X, good.dual, 1, 200_000, rng)
         assert good.objective == pytest.approx(ref.objective, rel=2e-7)
         assert good.proven_gap <= 2e-7 * good.objective
-        assert any(h.get("proof_bound", 0.0) > 1 + 1e-7 for h in good.history)  # a proof found a missed maximum
+        if method == "simplex":  # its vertex duals violate the blind cap: a proof found a missed maximum
+            assert any(h.get("proof_bound", 0.0) > 1 + 1e-7 for h in good.history)
+        # ("auto" may need no repair: its final dual can satisfy the cap already -- the optimum has no atom there --
+        # and then the one proof proves it; measured: 40 rounds, one proof at 1 + 4e-8)
 
 
 def test_verify_lasso_and_scaled_solution():

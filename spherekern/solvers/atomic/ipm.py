@@ -140,10 +140,10 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool
                      lower_bound=lower, max_eta=cert, ipm_iterations=r.iterations, ipm_warm=warm_used,
                      master_gap=r.gap, t_master=t1 - t0, t_pricing=t2 - t1, full_pricing=full, vertex=False)
         done = False
-        if full and cert - 1 < 0.5 * (best_cert - 1):
+        if cert - 1 < 0.5 * (best_cert - 1):  # progress: the excess of the largest |eta| found (staged or full)
             best_cert, it_best = cert, it
-        # pool_only: a run whose certificate's excess max|eta| - 1 has not halved for _IPM_STALL rounds crosses over
-        # too (exact, the simplex finishes; normal runs halve it every 1-3 rounds). A target that
+        # pool_only: a run whose largest |eta|'s excess max|eta| - 1 has not halved for _IPM_STALL rounds crosses
+        # over too (exact, the simplex finishes; normal runs halve it every 1-3 rounds). A target that
         # few atoms represent exactly, |theta . x|: the optimal dual face is wide, its analytic centre far out, and
         # the interior-point rounds cycle, max|eta| = 1e2..1e3; the simplex finishes from that pool)
         if pool_only and ((full and cert <= 1 + tol) or it == max_iter or it - it_best >= _IPM_STALL):
