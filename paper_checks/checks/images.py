@@ -212,8 +212,8 @@ def _kernel(p):
 
 
 def _network(p):
-    from spherekern.network import (TwoLayerNet, count_atoms, direction_groups, effective_neurons, gradient_flow,
-                                    neuron_contributions)
+    from spherekern.network import (TwoLayerNet, count_atoms, direction_groups, effective_atoms, effective_neurons,
+                                    gradient_flow, neuron_contributions)
     from spherekern.network.sparse import ATOM_ANGLE, mass_count, participation_ratio
     X, y, Xt, yt, shape, init_seed = data(p)
     net = TwoLayerNet(X.shape[1], p["h"], seed=init_seed, activation="softplus", alpha=p["alpha"])
@@ -226,12 +226,10 @@ def _network(p):
     contrib = neuron_contributions(net, X)
     out.update({"n_eff": participation_ratio(contrib), "mass90": mass_count(contrib, 0.9),
                 **{f"n_eff_{m}": effective_neurons(net, measure=m) for m in OTHER_MEASURES}})
-    for ang in (ATOM_ANGLE,) + ATOM_ANGLES:  # neurons merged by direction (network.effective_atoms)
-        g = direction_groups(net, ang)
-        out["atoms_eff" if ang == ATOM_ANGLE else f"atoms_eff_{ang:g}"] = participation_ratio(
-            neuron_contributions(net, X, groups=g))
-        if ang == ATOM_ANGLE:
-            out["direction_groups"] = int(g.max() + 1)
+    # neurons merged by direction: the judged size at ATOM_ANGLE, the others reported
+    out["atoms_eff"] = effective_atoms(net, X, ATOM_ANGLE)
+    out.update({f"atoms_eff_{ang:g}": effective_atoms(net, X, ang) for ang in ATOM_ANGLES})
+    out["direction_groups"] = int(direction_groups(net, ATOM_ANGLE).max() + 1)
     if not np.isfinite(out["err"]):
         raise FloatingPointError("the trained network's test outputs are not finite")
     out.update(_stability(net.predict, Xt, shape, p["n_stab"], p))

@@ -142,10 +142,10 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool
         done = False
         if cert - 1 < 0.5 * (best_cert - 1):  # progress: the excess of the largest |eta| found (staged or full)
             best_cert, it_best = cert, it
-        # pool_only: a run whose largest |eta|'s excess max|eta| - 1 has not halved for _IPM_STALL rounds crosses
-        # over too (exact, the simplex finishes; normal runs halve it every 1-3 rounds). A target that
-        # few atoms represent exactly, |theta . x|: the optimal dual face is wide, its analytic centre far out, and
-        # the interior-point rounds cycle, max|eta| = 1e2..1e3; the simplex finishes from that pool)
+        # pool_only: a run whose excess max|eta| - 1 has not halved for _IPM_STALL rounds crosses over too (exact:
+        # the simplex finishes; normal runs halve it every 1-3 rounds). For a target that few atoms represent
+        # exactly (|theta . x|) the optimal dual face is wide, its analytic centre far out, and the interior-point
+        # rounds cycle at max|eta| = 1e2..1e3; the simplex finishes from their pool.
         if pool_only and ((full and cert <= 1 + tol) or it == max_iter or it - it_best >= _IPM_STALL):
             # the crossover of the default method: the column pool and the interior point go to the simplex
             zv = r.z if r.res_primal <= 1e-7 else lp_ipm(At, y, gap_tol=min(delta, 0.1 * tol)).z

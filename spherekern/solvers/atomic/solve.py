@@ -74,8 +74,9 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     method : {"auto", "simplex", "ipm"}, default "auto"
         Master problem of the interpolation problem (``lam = 0``; the penalised problem always uses
         the simplex path's restricted lasso). ``"auto"``: interior-point rounds (as ``"ipm"``) until
-        ``max|eta| <= 1 + max(10 tol, 1e-5)`` -- or until the excess ``max|eta| - 1`` of their best certificate has
-        not halved for 15 rounds (``_IPM_STALL``: on targets that few atoms represent exactly, e.g.
+        ``max|eta| <= 1 + max(10 tol, 1e-5)`` -- or until the excess ``max|eta| - 1`` of the largest ``|eta|``
+        their pricing finds has not halved for 15 rounds (``_IPM_STALL``: on targets that few atoms represent
+        exactly, e.g.
         ``|theta . x|``, the interior-point rounds cycle on the wide optimal dual face) -- then a crossover to
         the simplex: the purified basic solution of
         the last interior point is the starting basis of a dense revised primal simplex
