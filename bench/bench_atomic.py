@@ -5,8 +5,10 @@ Groups (naming read by bench/report.py), targets the wide |.| teacher of ``_prob
 * ``atomic_n256_d3``, ``atomic_n256_d5``: ``__project`` is the default ``atomic(X, y)`` (method="auto": interior-point
   rounds, crossover to the dense primal simplex, certified to tol 1e-7), ``__simplex`` the simplex path from scratch
   (method="simplex", the old default, same tol), ``__highs`` the brute force a user would write: the LP restricted
-  to 40 n random directions, ``scipy.optimize.linprog(method="highs-ds")`` (one round; its objective is above the
-  continuous optimum). ``extra_info`` holds the objectives, atom counts and certificates.
+  to 40 n random directions, ``scipy.optimize.linprog`` with its default ``method="highs"`` (HiGHS chooses the
+  solver; one round; its objective is above the continuous optimum; to 2026-12-04 this row forced the dual simplex,
+  ``"highs-ds"``, slower than the default a user gets). ``extra_info`` holds the objectives, atom counts and
+  certificates.
 * ``atomic_n1024_d3``, ``atomic_n1024_d5``: the same at n = 1024 (``__project`` and ``__highs``; the simplex path
   from scratch takes many minutes there), skipped unless SPHEREKERN_BENCH_BIG=1.
 * ``atomic_lasso_n256_d3``: lam = 1e-5 (the paper's range) by the default path, ``__project`` only (its reference
@@ -39,7 +41,7 @@ def _problem(n, d, seed=0):
 def _brute_force(X, y, directions):
     A = np.maximum(X @ directions.T, 0.0)
     res = linprog(np.ones(2 * len(directions)), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None),
-                  method="highs-ds")
+                  method="highs")  # scipy's default
     assert res.status == 0, res.message
     return res
 
