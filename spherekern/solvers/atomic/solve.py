@@ -84,8 +84,8 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         every 64 pivots) on the final column pool plus that vertex's atoms, kept across the remaining
         column-generation rounds until they certify ``tol`` (each phase gets up to ``max_iter`` rounds; the
         HiGHS primal simplex takes over if that basis is singular or a round runs out of pivots). Measured at
-        n = 256, d = 3 (bench/RESULTS.md): the simplex path's certificate and optimal objective in 1.46 s instead
-        of 18.2 s. ``"simplex"``: warm-started HiGHS dual simplex from the
+        n = 256, d = 3 (bench/RESULTS.md): the simplex path's certificate and optimal objective in 1.37 s instead
+        of 12.0 s. ``"simplex"``: warm-started HiGHS dual simplex from the
         training points alone; certifies to any ``tol``.
         ``"ipm"``: a dense primal-dual interior-point master (:mod:`spherekern.solvers._ipm`) with loose-then-tightened
         gaps (well-centred duals), then purification of the final interior point to a basic solution
@@ -132,11 +132,14 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     reduced (without changing the fit or increasing the L1 norm) until its columns are independent.
     For ``power = 1`` atoms with the same activation pattern and weight sign are merged exactly.
 
-    Known limitation (measured, 2-core VM): targets that a few atoms represent *exactly* (a teacher network of
-    1-5 relu neurons) have a wide optimal dual face, on which the simplex rounds' vertex duals converge slowly.
-    In d = 3 they take 2.5-5.6 s at n = 256 (as many rounds as a generic target); in d = 5, ``relu(theta . x)``
-    at n = 256 takes 80 s (117 rounds; a generic target 4 s) and five relu atoms several minutes. The result is
-    exact (certified, the teacher's atoms); only the time suffers.
+    Known limitation (measured on a quiet 2-core VM, n = 256, Gaussian points and teacher directions): targets
+    that a few atoms represent *exactly* (a teacher network of 1-5 relu neurons) have a wide optimal dual face, on
+    which the simplex rounds' vertex duals converge slowly: 41-51 rounds in d = 3 (2.3 s for one relu atom, 3.7 s
+    for five), 77-94 in d = 5 (12 s for ``relu(theta . x)``, 23 s for five atoms; a generic target takes 39
+    rounds, 4.0 s). The result is exact (certified, the teacher's atoms); only the time suffers. Timing hazard:
+    on a machine where another process keeps a core busy, the dense simplex's many small parallel kernels wait
+    for a scheduler slice each (measured: 8 ms instead of 0.1 ms per pivot, the whole solve 2-3x slower); use
+    ``numba.set_num_threads(1)`` there, as paper_checks' executor does.
 
     References
     ----------
