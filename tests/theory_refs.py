@@ -14,6 +14,7 @@ import math
 import numpy as np
 from scipy.special import betaln, gammaln
 
+
 def ref_dim(k, d):
     """N(k, d) straight from the definition (math.comb), exact int."""
     if k == 0:
@@ -23,7 +24,7 @@ def ref_dim(k, d):
 
 @functools.lru_cache(maxsize=None)
 def ref_dims(K, d):
-    """N(0..K, d) as floats (cached: the simulations below ask for K = 20000 hundreds of times; read-only)."""
+    """N(0..K, d) as floats (cached: the simulations of test_theory_krr.py ask for K = 20000 hundreds of times; read-only)."""
     N = np.array([float(ref_dim(k, d)) for k in range(K + 1)])
     N.setflags(write=False)
     return N
