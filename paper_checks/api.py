@@ -57,6 +57,11 @@ class Measurement:
     ``predicted`` and ``measured`` are numbers (or a short string for a qualitative claim),
     ``uncertainty`` is one bootstrap standard deviation (or None), ``tolerance`` says in words
     what has to hold, ``passed`` is the verdict of this row.
+
+    ``known_failure`` (empty for a normal row): the row is a *documented* failure of the claim, declared in the
+    check's code with its reason and the independent evidence for it (as pytest's strict ``xfail``). Its verdict is
+    "KNOWN FAIL" when it fails, as expected, and "UNEXPECTED PASS" when it passes, which counts as a failure of
+    the suite: the declaration is then out of date. The row is measured and reported like any other.
     """
 
     label: str
@@ -66,9 +71,22 @@ class Measurement:
     tolerance: str
     passed: bool
     note: str = ""
+    known_failure: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """"PASS", "FAIL", "KNOWN FAIL" (a declared known failure that failed) or "UNEXPECTED PASS"."""
+        if self.known_failure:
+            return "UNEXPECTED PASS" if self.passed else "KNOWN FAIL"
+        return "PASS" if self.passed else "FAIL"
+
+    @property
+    def ok(self) -> bool:
+        """The expected outcome: a normal row passed, or a declared known failure failed."""
+        return bool(self.passed) != bool(self.known_failure)
 
     def as_dict(self) -> dict:
-        return jsonable(dataclasses.asdict(self))
+        return jsonable({**dataclasses.asdict(self), "verdict": self.verdict})
 
 
 @dataclass
@@ -81,7 +99,13 @@ class Evaluation:
 
     @property
     def passed(self) -> bool:
-        return bool(self.measurements) and all(m.passed for m in self.measurements)
+        """Every row has its expected outcome (passed, or a declared known failure that failed)."""
+        return bool(self.measurements) and all(m.ok for m in self.measurements)
+
+    @property
+    def known_failures(self) -> int:
+        """How many rows are declared known failures that failed."""
+        return sum(m.verdict == "KNOWN FAIL" for m in self.measurements)
 
 
 @dataclass

@@ -53,6 +53,12 @@ def results_dict(res) -> dict:
             "checks": checks}
 
 
+def _check_verdict(co) -> str:
+    """A check's verdict, with its count of declared known failures (rows that failed as documented)."""
+    k = co.evaluation.known_failures if co.evaluation else 0
+    return co.verdict + (f", {k} known failure{'s' if k > 1 else ''}" if k else "")
+
+
 def summary_table(res) -> str:
     lines = ["| check | claim | quantity | predicted | measured | tolerance | verdict |",
              "|---|---|---|---|---|---|---|"]
@@ -62,9 +68,9 @@ def summary_table(res) -> str:
             lines.append(f"| {co.name} | {_cell(co.module.claim)} | – | – | – | – | **{co.verdict}** |")
             continue
         for j, m in enumerate(ms):
-            name = f"**{co.name}** ({co.verdict})" if j == 0 else ""
+            name = f"**{co.name}** ({_check_verdict(co)})" if j == 0 else ""
             claim = _cell(co.module.claim) if j == 0 else ""
-            v = "PASS" if m.passed else "**FAIL**"
+            v = m.verdict if m.ok else f"**{m.verdict}**"
             lines.append(f"| {name} | {claim} | {_cell(m.label)} | {_cell(fmt_num(m.predicted))} | "
                          f"{_cell(_measured(m))} | {_cell(m.tolerance)} | {v} |")
     return "\n".join(lines)
@@ -92,25 +98,30 @@ def time_table(res) -> str:
 def write_report(res):
     out = Path(res.out)
     n_pass = sum(co.verdict == "PASS" for co in res.checks)
+    n_known = sum(co.evaluation.known_failures for co in res.checks if co.evaluation)
     md = [f"# paper_checks report ({res.mode} mode)", "",
           "Petrini, Cagnetta, Vanden-Eijnden & Wyart (NeurIPS 2022), *Learning sparse features can lead to "
           "overfitting in neural networks* (regression on the sphere, images), and Boursier & Flammarion (2024), "
           "*Simplicity bias and optimization threshold in two-layer ReLU networks* (early alignment): each claim, "
           "the theory's prediction (from `theory/`), what the "
           "simulations measured (± one bootstrap standard deviation over seeds) and the verdict.", "",
-          f"**{n_pass}/{len(res.checks)} checks pass.** Mode `{res.mode}`, `--seed {res.base_seed}`, "
-          f"{res.n_computed} runs computed and {res.n_cached} read from the cache, executor {res.executor} "
+          f"**{n_pass}/{len(res.checks)} checks pass**"
+          + (f" ({n_known} row{'s' if n_known > 1 else ''} a declared known failure of the claim, which failed as "
+             "documented: verdict KNOWN FAIL, the reason in the check's section)" if n_known else "")
+          + f". Mode `{res.mode}`, `--seed {res.base_seed}`, {res.n_computed} runs computed and {res.n_cached} read from the cache, executor {res.executor} "
           f"(jobs={res.jobs}), wall time {res.wall:.0f} s.", "",
           "Exponents: `beta` in eps(n) ~ A n^(-beta), fitted by least squares on log(mean error over seeds) vs "
           "log n over the upper half of the n range on the log scale; uncertainty by bootstrap over seeds.", "",
           "## Summary", "", summary_table(res), "", "## Time per check", "", time_table(res), ""]
     for co in res.checks:
-        md += [f"## {co.name}: {co.verdict}", "", f"*Claim.* {co.module.claim}", ""]
+        md += [f"## {co.name}: {_check_verdict(co)}", "", f"*Claim.* {co.module.claim}", ""]
         doc = (co.module.__doc__ or "").strip()
         if doc:
             md += [doc, ""]
         if co.evaluation:
             for m in co.evaluation.measurements:
+                if m.known_failure:
+                    md.append(f"* {m.label}: **{m.verdict}** (declared known failure: {m.known_failure})")
                 if m.note:
                     md.append(f"* {m.label}: {m.note}")
             md.append("")

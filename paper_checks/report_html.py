@@ -116,7 +116,7 @@ def markdown_to_html(md: str) -> str:
 
 
 def _verdict_class(verdict: str) -> str:
-    return {"PASS": "pass", "FAIL": "fail"}.get(verdict, "other")
+    return {"PASS": "pass", "FAIL": "fail", "UNEXPECTED PASS": "fail"}.get(verdict, "other")
 
 
 def _figure(path) -> str:
@@ -142,7 +142,7 @@ def summary_html(res) -> str:
                         f'<td class="verdict">{html.escape(co.verdict)}</td></tr>')
             continue
         for m in ms:
-            v = "PASS" if m.passed else "FAIL"
+            v = m.verdict
             meas = fmt_num(m.measured)
             if m.uncertainty is not None and not isinstance(m.measured, str):
                 meas += f" ± {fmt_num(m.uncertainty)}"
@@ -166,7 +166,9 @@ def render(res, header_md: str) -> str:
         if doc:
             body.append(markdown_to_html(doc))
         if co.evaluation:
-            notes = [f"* {m.label}: {m.note}" for m in co.evaluation.measurements if m.note]
+            notes = [f"* {m.label}: **{m.verdict}** (declared known failure: {m.known_failure})"
+                     for m in co.evaluation.measurements if m.known_failure]
+            notes += [f"* {m.label}: {m.note}" for m in co.evaluation.measurements if m.note]
             if notes:
                 body.append(markdown_to_html("\n".join(notes)))
             if co.evaluation.notes:

@@ -69,7 +69,12 @@ OTHER = textwrap.dedent('''
     def compute(p):
         return {"v": 1.0}
     def evaluate(runs, ctx):
-        return Evaluation([Measurement("v", 1.0, runs[0].result["v"], None, "equal", True)])
+        import os
+        rows = [Measurement("v", 1.0, runs[0].result["v"], None, "equal", True)]
+        known = os.environ.get("OTHER_KNOWN")  # a declared known failure that fails ("fail") or passes ("pass")
+        if known:
+            rows.append(Measurement("w", 1.0, 1.4, None, "within 25%", known == "pass", known_failure="documented"))
+        return Evaluation(rows)
 ''')
 
 
@@ -99,6 +104,7 @@ def dummy_env(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(mods), str(ROOT), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("DUMMY_LOG", str(tmp_path / "log.txt"))
     monkeypatch.delenv("DUMMY_FAIL", raising=False)
+    monkeypatch.delenv("OTHER_KNOWN", raising=False)
     monkeypatch.setenv("DUMMY_SLEEP", "0")
     return tmp_path
 

@@ -66,6 +66,28 @@ def test_report_html_self_contained(dummy_env, monkeypatch):  # noqa: F811
     assert rows == {"dummy_pc": ("fail", "FAIL"), "other_pc": ("pass", "PASS")}
 
 
+def test_known_failure_rows(dummy_env, monkeypatch):  # noqa: F811
+    """A declared known failure that fails: KNOWN FAIL, the suite passes (exit 0), the reports say so; one that
+    passes: UNEXPECTED PASS, the suite fails (exit 1: the declaration is out of date)."""
+    import json
+    out = dummy_env / "k"
+    monkeypatch.setenv("OTHER_KNOWN", "fail")
+    assert main(["--only", "other_pc", "--out", str(out), "--no-progress"]) == 0
+    assert [(c, cls, v) for c, cls, v in _parse(out / "report.html").rows] == [
+        ("other_pc", "pass", "PASS"), ("other_pc", "other", "KNOWN FAIL")]
+    md = (out / "report.md").read_text()
+    assert "**1/1 checks pass** (1 row a declared known failure" in md
+    assert "**other_pc** (PASS, 1 known failure)" in md and "| KNOWN FAIL |" in md
+    assert "w: **KNOWN FAIL** (declared known failure: documented)" in md
+    rows = json.loads((out / "results.json").read_text())["checks"]["other_pc"]["measurements"]
+    assert [(r["verdict"], r["known_failure"]) for r in rows] == [("PASS", ""), ("KNOWN FAIL", "documented")]
+    monkeypatch.setenv("OTHER_KNOWN", "pass")
+    assert main(["--only", "other_pc", "--out", str(out), "--no-progress"]) == 1
+    assert [(cls, v) for _, cls, v in _parse(out / "report.html").rows] == [("pass", "PASS"),
+                                                                           ("fail", "UNEXPECTED PASS")]
+    assert "| **UNEXPECTED PASS** |" in (out / "report.md").read_text()
+
+
 def test_markdown_subset_escapes_html():
     md = "# Title\n\nSome `a<b>` and **bold** <script>x</script>.\n\n* one\n  two\n* three\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
     h = markdown_to_html(md)
