@@ -13,7 +13,7 @@ from .pricing import _d2_cell_dirs, _distinct, _price, _sampled_starts
 from .purify import _vertex_dual, _vertex_from_interior
 
 
-def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool_only=False):
+def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool_only=False, y_vertex=None):
     """lam = 0 by column generation with an interior-point master (see :mod:`spherekern.solvers._ipm`).
 
     The pool starts with 4n random directions, the n training points and the two directions +-w/|w| of the
@@ -149,7 +149,14 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool
         if pool_only and ((full and cert <= 1 + tol) or it == max_iter or it - it_best >= _IPM_STALL):
             # the crossover of the default method: the column pool and the interior point go to the simplex
             zv = r.z if r.res_primal <= 1e-7 else lp_ipm(At, y, gap_tol=min(delta, 0.1 * tol)).z
-            dirs, wts, _ = _vertex_from_interior(theta, sg, At, zv, X, y, power)
+            dirs, wts, A_S = _vertex_from_interior(theta, sg, At, zv, X, y, power)
+            if y_vertex is not None and wts.size and not _feasible_for(A_S * np.sign(wts), y_vertex):
+                # the simplex solves y_vertex, not the pool's y rounded to 2^-30: the two differ by up to 2^-31,
+                # which an interpolation basis of condition 1e9..1e10 turns into weights off by 1e-2 and of either
+                # sign -- a start basis that is not primal feasible, where the dense simplex cannot start (HiGHS's
+                # primal simplex took 2.7 s of a 3.9 s solve; n = 256, d = 3, smooth field): the vertex of y_vertex
+                # (only then: the rounded y's vertex is what makes y and s y give the same solution)
+                dirs, wts, _ = _vertex_from_interior(theta, sg, At, zv, X, y_vertex, power)
             history.append(entry)
             if verbose:
                 print(f"[atomic/ipm] it {it:3d}  cols {theta.shape[0]:6d}  obj {r.primal:.12g}  lower {lower:.12g}  "
@@ -242,6 +249,13 @@ def _atomic_ipm(X, y, power, tol, max_iter, n_starts, rng, d2data, verbose, pool
     if fit > 1e-7 * max(1.0, float(np.abs(y).max())):
         raise RuntimeError(f"atomic: the purified solution fits the data only to {fit:.3g} (ill-conditioned problem)")
     return dirs, wts, pv, cv, obj, converged, history
+
+
+def _feasible_for(B, y):
+    """Whether the basic solution of the independent columns B (n, m) for y is non-negative (to 1e-9 max|y|): the
+    start condition of the dense simplex (which completes B to a square basis at value 0)."""
+    x = np.linalg.lstsq(B, y, rcond=None)[0]
+    return bool(x.min() >= -1e-9 * max(1.0, float(np.abs(y).max())))
 
 
 def _ipm_warm_start(saved, keep, At):

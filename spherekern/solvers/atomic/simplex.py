@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ._config import _DENSE_DUAL_TOL, _LP_TOL
+from ._config import _DENSE_DUAL_TOL, _LP_TOL, _STAGE_EXCESS, _STAGE_MIN_SIMPLEX
 from ._kernels import _features, _weighted_sum
 from .dense_simplex import DenseSimplex
 from .lasso import _nn_lasso, _reduce_support, _solve_lasso
@@ -232,7 +232,13 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
     pricing missed) becomes a column and a pricing start, and the rounds go on; otherwise the proof (proved, or
     stopped by the time limit) is the solution's ``proof``. The factor 2 leaves the proof a margin of ``tol / 2``
     everywhere: a dual certified at ``1 + 0.999 tol`` needs caps down to the width ``0.001 tol`` around its
-    maxima (measured: 25-50 million caps, 60 s at n = 64 .. 256, d = 3, instead of 0.1-0.4 s)."""
+    maxima (measured: 25-50 million caps, 60 s at n = 64 .. 256, d = 3, instead of 0.1-0.4 s).
+
+    With the proof, the pricing is staged: a round first walks from the current atoms and the last round's maxima
+    (with their own sign) and takes the violated maxima they find as its new columns, when the largest is above
+    ``1 + _STAGE_EXCESS tol``; otherwise -- and in every round that may stop -- it prices from all the starts. Without
+    the proof (d >= 4, or ``verify=False``) every round prices from all the starts, which is what the certificate
+    rests on there."""
     n, d = X.shape
     if d2data is not None:
         prove = None  # the d = 2 sweep is exact
@@ -267,7 +273,7 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
     cert = np.inf
     p = np.zeros(n)
     slack = None
-    last_found = np.empty((0, d))
+    last_found, last_sign = np.empty((0, d)), np.empty(0)
     age = np.zeros(theta.shape[0], np.int64)  # rounds since a column was last in the support
     obj_prev, stall = np.inf, 0  # the last round's objective, rounds without a decrease
 
@@ -309,34 +315,55 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
             obj = float(0.5 * (r @ r) / n + lam * np.abs(w).sum())
         t1 = time.perf_counter()
         supp = np.flatnonzero(w)
-        starts = None
-        if d2data is None:  # pricing starts: current atoms, training points, last maxima, random points, and the
-            # sampled starts of narrow maxima (the certificate is decided on these every round)
-            starts = np.ascontiguousarray(np.concatenate([theta[supp], X, last_found, rand_dirs(n_starts),
-                                                          _sampled_starts(X, p, power, rand_dirs)]))
-        col_eta = At @ p  # sigma_k eta(theta_k) for the current columns
-        # in d = 3 the walks without the arc line search find the columns faster (measured: n = 256 teacher,
-        # 24 vs 32 rounds) but can stop at local maxima below a violated one: a round that would stop prices again
-        # with it, and only that decides the certificate (power != 1 has no arc search: one pricing)
-        th, ev = _price(X, p, power, starts, d2data, 60, arc=d >= 4)
-        a_ev = np.abs(ev)
-        cert = max(float(a_ev.max()) if a_ev.size else 0.0, float(np.abs(col_eta).max()) if K else 0.0)
-        if d == 3 and power == 1.0 and cert <= 1 + tol_cg:
-            th, ev = _price(X, p, power, starts, d2data, 60)
-            a_ev = np.abs(ev)
-            cert = max(cert, float(a_ev.max()) if a_ev.size else 0.0)
-        t2 = time.perf_counter()
-        n_added = add_columns(th, ev, a_ev > 1 + tol_cg)
-        t_proof = 0.0
         # a master that no longer moves: the objective has not decreased for two rounds (the new columns enter at
         # improvements below the master's own tolerance; measured: lam = 1e-8, constant target, n = 32, d = 3 on an
         # AVX-512 Xeon: 200 rounds at max|eta| = 1 + 7.3e-8, above tol / 2 only by the rounding of p = r / (n lam))
         stall = stall + 1 if obj >= obj_prev - 1e-12 * abs(obj_prev) else 0
         obj_prev = obj
+        col_eta = At @ p  # sigma_k eta(theta_k) for the current columns
+        staged = False
+        if d2data is None and prove is not None and _STAGE_MIN_SIMPLEX and stall < 2:
+            # staged pricing: the ascents from the current atoms and the last round's maxima, with their own sign
+            # (short walks: the dual moved little), first; when they find enough violated maxima those are the
+            # round's new columns and the full pricing waits -- a round that may stop always prices in full, and
+            # then proves. Only with the proof: in d = 5 (no proof) the staged rounds ended at a dual that the full
+            # pricing certified at 1 + 8e-8 and 10^5 ascents put at 1.0068 (n = 256, the bench teacher)
+            th, ev = _price(X, p, power, np.empty((0, d)), None, 60,
+                            (np.concatenate([theta[supp], last_found]), np.concatenate([sg[supp], last_sign])),
+                            arc=d >= 4)
+            a_ev = np.abs(ev)
+            staged = int(np.sum(a_ev > 1 + tol_cg)) >= _STAGE_MIN_SIMPLEX and a_ev.max() > 1 + _STAGE_EXCESS * tol
+        if staged:
+            cert = max(float(a_ev.max()), float(np.abs(col_eta).max()) if K else 0.0)
+        else:
+            starts = None
+            if d2data is None:  # pricing starts: current atoms, training points, last maxima, random points, and
+                # the sampled starts of narrow maxima (the certificate is decided on these)
+                starts = np.ascontiguousarray(np.concatenate([theta[supp], X, last_found, rand_dirs(n_starts),
+                                                              _sampled_starts(X, p, power, rand_dirs)]))
+            # in d = 3 the walks without the arc line search find the columns faster (measured: n = 256 teacher,
+            # 24 vs 32 rounds) but can stop at local maxima below a violated one: a round that would stop prices
+            # again with it, and only that decides the certificate (power != 1 has no arc search: one pricing)
+            th, ev = _price(X, p, power, starts, d2data, 60, arc=d >= 4)
+            a_ev = np.abs(ev)
+            cert = max(float(a_ev.max()) if a_ev.size else 0.0, float(np.abs(col_eta).max()) if K else 0.0)
+            if d == 3 and power == 1.0 and cert <= 1 + tol_cg:
+                th, ev = _price(X, p, power, starts, d2data, 60)
+                a_ev = np.abs(ev)
+                cert = max(cert, float(a_ev.max()) if a_ev.size else 0.0)
+        t2 = time.perf_counter()
+        n_added = add_columns(th, ev, a_ev > 1 + tol_cg)
+        opp = np.flatnonzero(-col_eta > 1 + tol_cg)
+        if n_added == 0 and opp.size:  # nothing new, but |eta| > 1 at a column's own direction, of the other sign
+            # (the certificate counts it; the ascents need not end there): those columns, rather than stopping
+            # unconverged (measured with a pricing blinded to a cap that held such a column: 66 rounds, stopped at
+            # max|eta| = 1.40 from col_eta)
+            n_added = add_columns(theta[opp], sg[opp] * col_eta[opp], np.ones(opp.size, bool))
+        t_proof = 0.0
         # the proof: when the local pricing certifies 1 + tol / 2, or 1 + tol with nothing new left to add or a
         # master that has stalled there
-        if prove is not None and np.any(p) and (cert <= 1 + tol_cg or (cert <= 1 + tol and (n_added == 0
-                                                                                          or stall >= 2))):
+        if prove is not None and not staged and np.any(p) and (
+                cert <= 1 + tol_cg or (cert <= 1 + tol and (n_added == 0 or stall >= 2))):
             proof, proof_p = _prove(X, p, power, tol, prove), p
             t_proof = proof.seconds if proof is not None else 0.0
             if proof is not None and proof.best > 1 + tol:  # a maximum the local pricing missed: a new column
@@ -350,10 +377,11 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
                 n_added += add_columns(th[-1:], ev[-1:], a_ev[-1:] > 1 + tol)
         if d2data is None:  # the proof's point first: the next round's ascent refines it
             found = np.flatnonzero(a_ev > 1 - 1e-3)
-            last_found = th[found[np.argsort(-a_ev[found], kind="stable")][:n]]
+            found = found[np.argsort(-a_ev[found], kind="stable")][:n]
+            last_found, last_sign = th[found], np.sign(ev[found])
         history.append(dict(iteration=it0 + it, n_columns=K, lp_rows=n, lp_cols=master.n_cols - n_added,
                             objective=obj, max_eta=cert,
-                            n_added=n_added, t_master=t1 - t0, t_pricing=t2 - t1,
+                            n_added=n_added, t_master=t1 - t0, t_pricing=t2 - t1, staged_pricing=staged,
                             **({"t_proof": t_proof, "proof_bound": proof.bound} if t_proof else {})))
         if verbose:
             print(f"[atomic] it {it:3d}  cols {K:6d}  obj {obj:.12g}  max|eta| {cert:.10f}  +{n_added}  "

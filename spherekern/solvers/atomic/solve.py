@@ -270,7 +270,7 @@ def _solve(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, method, 
         # same vertex (the interior point is sensitive to last-bit changes); the simplex rounds solve the exact y
         y_pool = np.round(y * 2.0 ** 30) / 2.0 ** 30
         (theta, sg, dirs, wts), hist = _atomic_ipm(X, y_pool, power, tx, max_iter, n_starts, rng, d2data, verbose,
-                                                   pool_only=True)
+                                                   pool_only=True, y_vertex=y)
         init = (np.concatenate([theta, dirs]), np.concatenate([sg, np.sign(wts)]), wts.size)
         return _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, d2data, verbose,
                                init=init, history=hist, prove=prove)
