@@ -369,6 +369,41 @@ def test_ipm_lp_against_highs_linprog():
     assert np.all(At @ r.p <= 1 + 1e-9)  # dual feasible
 
 
+def test_ipm_normal_matrix_blocks_against_an_explicit_product(monkeypatch):
+    """The normal matrix A diag(D) A^T of the interior-point master: one syrk below _SPLIT_MIN_ROWS columns, two
+    row blocks (the second on a helper thread with two numba threads, inline with one) above it -- each against
+    the explicit product, and the two thread counts bit for bit equal (the blocks are summed in a fixed order)."""
+    import numba
+
+    from spherekern.solvers import _ipm
+    rng = np.random.default_rng(2)
+    n = 40
+    for K in (100, 1300):
+        At = np.abs(rng.standard_normal((K, n)))
+        D = rng.random(K) * 10.0 ** rng.uniform(-6, 6, K)
+        ref = At.T @ np.diag(D) @ At
+        got = {}
+        for threads in (1, 2):
+            monkeypatch.setattr(numba, "get_num_threads", lambda t=threads: t)
+            got[threads] = _ipm._normal_matrix(At, D, np.empty((n, n)))
+            assert np.allclose(got[threads], ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+        assert np.array_equal(got[1], got[2])
+
+
+def test_crossover_start_feasibility():
+    """_feasible_for: the basic solution of independent columns B for y is non-negative (the dense simplex's start
+    condition), against solutions written down here: B x = y with x > 0, and with one coordinate below -1e-9."""
+    from spherekern.solvers.atomic.ipm import _feasible_for
+    rng = np.random.default_rng(3)
+    B = np.abs(rng.standard_normal((12, 7)))
+    x = rng.random(7) + 0.1
+    assert _feasible_for(B, B @ x)
+    x[3] = -1e-6
+    assert not _feasible_for(B, B @ x)
+    x[3] = -1e-12  # rounding level: feasible
+    assert _feasible_for(B, B @ x)
+
+
 def test_ipm_warm_start_from_a_saved_iterate_reaches_the_highs_optimum():
     """A column-generation step as atomic(method="ipm") takes it: the LP over 90% of the columns is solved with
     save_gap, its weightless far columns leave (atomic's drop rule), the other 10% join, and the warm start built
