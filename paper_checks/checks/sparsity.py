@@ -133,7 +133,9 @@ def _proof_measurement(runs):
     return Measurement(name, 1.0, len(proved) / len(sel), None,
                        "every solution proved; proven bound ≥ the solver's certificate",
                        len(proved) == len(sel) and not unsound,
-                       note=f"{len(proved)} of {len(sel)} proved, {sum(secs):.1f} s in all (max {max(secs):.2f} s, "
+                       note=f"{len(proved)} of {len(sel)} proved, {sum(secs):.1f} s in all (median {np.median(secs):.3f} s, "
+                            f"max {max(secs):.2f} s: a worker's first proof includes the JIT compilation of the "
+                            "proof's numba kernels, ~11 s on a cold cache; "
                             f"up to {max(r.result.get('proof_caps', 0) for r in sel):,} caps); proven bound − "
                             f"certificate ≤ {above:.1e}; {len(unsound)} bound(s) below the certificate; "
                             f"{len(repaired)} solution(s) where the proof found a maximum |η| > 1 + "
