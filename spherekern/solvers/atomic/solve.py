@@ -132,11 +132,15 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     reduced (without changing the fit or increasing the L1 norm) until its columns are independent.
     For ``power = 1`` atoms with the same activation pattern and weight sign are merged exactly.
 
-    Known limitation (measured on a quiet 2-core VM, n = 256, Gaussian points and teacher directions): targets
-    that a few atoms represent *exactly* (a teacher network of 1-5 relu neurons) have a wide optimal dual face, on
-    which the simplex rounds' vertex duals converge slowly: 41-51 rounds in d = 3 (2.3 s for one relu atom, 3.7 s
-    for five), 77-94 in d = 5 (12 s for ``relu(theta . x)``, 23 s for five atoms; a generic target takes 39
-    rounds, 4.0 s). The result is exact (certified, the teacher's atoms); only the time suffers. Timing hazard:
+    Known limitation: targets that a few atoms represent *exactly* (``|theta . x|``, a teacher network of 1-5 relu
+    neurons) have a wide optimal dual face, on which the simplex rounds' vertex duals converge slowly. Measured on a
+    quiet 2-core Intel Xeon VM, n = 256, Gaussian points and directions (seed 3; the result exact: certified, the
+    teacher's atoms and total variation, proved in d = 3): d = 3 ``|theta . x|`` 8.7 s (56 rounds), ``relu(theta .
+    x)`` 3.9 s, five relu atoms 6.6 s; d = 5 48 s, 84 s (19 atoms, all but one at weights ~1e-9: a degenerate vertex
+    of the same total variation) and 18 s -- a generic target takes 1.2 s (d = 3) and 3.2 s (d = 5). At small n the
+    duals can cycle: ``|x_1|`` on 24 Gaussian points in d = 3 (``default_rng(0)``) stops after 200 simplex rounds at
+    ``max|eta| = 1.0018`` with the optimal primal (two atoms, total variation 2; a ``RuntimeWarning`` says so), where
+    36 other such problems (n = 24..96, 1-3 atoms) converge. Timing hazard:
     on a machine where another process keeps a core busy, the dense simplex's many small parallel kernels wait
     for a scheduler slice each (measured: 8 ms instead of 0.1 ms per pivot, the whole solve 2-3x slower); use
     ``numba.set_num_threads(1)`` there, as paper_checks' executor does.
