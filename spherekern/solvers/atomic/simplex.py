@@ -234,11 +234,11 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
     everywhere: a dual certified at ``1 + 0.999 tol`` needs caps down to the width ``0.001 tol`` around its
     maxima (measured: 25-50 million caps, 60 s at n = 64 .. 256, d = 3, instead of 0.1-0.4 s).
 
-    With the proof and ``lam = 0``, the pricing is staged: a round first walks from the current atoms and the last round's maxima
-    (with their own sign) and takes the violated maxima they find as its new columns, when the largest is above
-    ``1 + _STAGE_EXCESS tol``; otherwise -- and in every round that may stop -- it prices from all the starts. Without
-    the proof (d >= 4, or ``verify=False``) every round prices from all the starts, which is what the certificate
-    rests on there."""
+    After the crossover of ``method="auto"`` (``init``), with the proof and ``lam = 0``, the pricing is staged: a
+    round first walks from the current atoms and the last round's maxima (with their own sign) and takes the
+    violated maxima they find as its new columns, when the largest is above ``1 + _STAGE_EXCESS tol``; otherwise --
+    and in every round that may stop -- it prices from all the starts. Without the proof (d >= 4, or
+    ``verify=False``) every round prices from all the starts, which is what the certificate rests on there."""
     n, d = X.shape
     if d2data is not None:
         prove = None  # the d = 2 sweep is exact
@@ -274,6 +274,7 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
     p = np.zeros(n)
     slack = None
     last_found, last_sign = np.empty((0, d)), np.empty(0)
+    stage = bool(_STAGE_MIN_SIMPLEX) and prove is not None and lam == 0.0 and init is not None and d2data is None
     age = np.zeros(theta.shape[0], np.int64)  # rounds since a column was last in the support
     obj_prev, stall = np.inf, 0  # the last round's objective, rounds without a decrease
 
@@ -322,14 +323,15 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
         obj_prev = obj
         col_eta = At @ p  # sigma_k eta(theta_k) for the current columns
         staged = False
-        if d2data is None and prove is not None and lam == 0.0 and _STAGE_MIN_SIMPLEX and stall < 2:
+        if stage and stall < 2:
             # staged pricing: the ascents from the current atoms and the last round's maxima, with their own sign
             # (short walks: the dual moved little), first; when they find enough violated maxima those are the
             # round's new columns and the full pricing waits -- a round that may stop always prices in full, and
             # then proves. Only with the proof: in d = 5 (no proof) the staged rounds ended at a dual that the full
-            # pricing certified at 1 + 8e-8 and 10^5 ascents put at 1.0068 (n = 256, the bench teacher). Only for
-            # the LP: the lasso's exact restricted solves move the dual more (n = 256, lam = 1e-5: 41 staged rounds,
-            # 3.4 s, against 17 rounds, 2.1 s)
+            # pricing certified at 1 + 8e-8 and 10^5 ascents put at 1.0068 (n = 256, the bench teacher). Only after
+            # the crossover (the dense simplex, cheap rounds): the lasso's exact restricted solves move the dual more
+            # (n = 256, lam = 1e-5: 41 staged rounds, 3.4 s, against 17 rounds, 2.1 s), and so does HiGHS's dual
+            # simplex from the training points (method="simplex": 49 rounds, 19.3 s, against 25, 15.0 s)
             th, ev = _price(X, p, power, np.empty((0, d)), None, 60,
                             (np.concatenate([theta[supp], last_found]), np.concatenate([sg[supp], last_sign])),
                             arc=d >= 4)
