@@ -55,9 +55,9 @@ def _helper_pool():
     return _helper[1]
 
 
-def _gram_block(At, dvec):
+def _gram_block(At, dvec, out=None):
     B = At * np.sqrt(dvec)[:, None]
-    return B.T @ B  # numpy calls BLAS syrk for B^T B (and releases the GIL)
+    return np.matmul(B.T, B, out=out)  # numpy calls BLAS syrk for B^T B (and releases the GIL)
 
 
 def _normal_matrix(At, dvec, out):
@@ -71,9 +71,7 @@ def _normal_matrix(At, dvec, out):
     """
     K = At.shape[0]
     if K < _SPLIT_MIN_ROWS:
-        B = At * np.sqrt(dvec)[:, None]
-        np.matmul(B.T, B, out=out)
-        return out
+        return _gram_block(At, dvec, out)
     import numba
     h = K // 2
     if numba.get_num_threads() > 1:

@@ -33,11 +33,12 @@ _STAGE_MIN = 0.25
 #: method="ipm": each master LP keeps its first iterate with relative gap below this as the warm start of the next
 #: round's (:func:`_ipm_warm_start`). n = 1024, d = 5: 165 -> 105 s (smooth field), 136 -> 115 s (|t| teacher).
 _WARM_GAP = 3e-3
-#: The simplex rounds when the proof ends them (d = 3): the ascents from the current atoms and the last maxima alone
-#: give the round's new columns when they find at least _STAGE_MIN_SIMPLEX violated maxima (0: always the full
-#: pricing), the largest above 1 + _STAGE_EXCESS tol (near the end every round prices in full: measured, n = 256
-#: constant target, without that rule 41 rounds, three of them proofs that found maxima of 1 + 1e-4 that the staged
-#: rounds had not looked for; with it 27). n = 256 bench teacher: 12 ms instead of 35 ms per round, same rounds.
+#: The simplex rounds after the crossover, when the proof ends them (d = 3, lam = 0): the ascents from the current
+#: atoms and the last maxima alone give the round's new columns when they find at least _STAGE_MIN_SIMPLEX violated
+#: maxima (0: always the full pricing), the largest above 1 + _STAGE_EXCESS tol (near the end every round prices in
+#: full: measured, n = 256 constant target, without that rule 41 rounds, three of them proofs that found maxima of
+#: 1 + 1e-4 that the staged rounds had not looked for; with it 27). n = 256 bench teacher: 12 ms instead of 35 ms per
+#: round, same rounds.
 _STAGE_MIN_SIMPLEX = 1
 _STAGE_EXCESS = 3.0
 #: d >= 3, both masters: the (full) pricing also starts from the _SAMPLE_TOP best of max(_SAMPLE_MIN, 50 n) random
