@@ -188,27 +188,40 @@ def fit(regime, X, y, solver_seed=0):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             s = atomic(X, y, lam=0.0, rng=solver_seed,
-                       verify=PROOF_TIME_LIMIT if X.shape[1] in PROOF_DIMS else False)
+                       verify=PROOF_TIME_LIMIT if proved_here(*X.shape[::-1]) else False)
         return s, {"atomic_method": atomic_method(s.history), "n_atoms": int(np.count_nonzero(s.weights)),
                    "n_patterns": count_patterns(s.directions[s.weights != 0], X), "certificate": s.certificate,
                    "converged": s.converged, "objective": s.objective, "gap": s.gap, "tol": s.tol,
-                   "rounds": len(s.history), **_proof(s, X.shape[1])}
+                   "rounds": len(s.history), **_proof(s, *X.shape[::-1])}
     raise ValueError(f"unknown regime {regime!r}")
 
 
 #: Dimensions whose feature solutions are also proved globally optimal (``atomic(..., verify=...)``: branch and bound
 #: over spherical caps, an upper bound of max|eta| over the whole sphere, run as the solver's last pricing step, so
 #: that a maximum the local pricing missed becomes a column; d = 2's certificate is already an exact sweep over the
-#: arcs). Measured at n = 256, d = 3: 0.05-0.1 s and 32k-60k caps per proof at tol 1e-7.
-PROOF_DIMS = (3,)
+#: arcs), up to ``PROOF_MAX_N[d]`` points. Measured at n = 256, d = 3: 0.05-0.1 s and 32k-60k caps per proof at tol
+#: 1e-7. d = 5: the local pricing alone certified duals whose max|eta| (2 10^6 sampled directions and ascents) was
+#: 1 + 1e-4 .. 1 + 1.8e-3 (constant target n = 128: 2 of 6 seeds; n = 256, teacher and smooth field: 3 of 10 seeds;
+#: sharp maxima 4-32 degrees from every atom, below 0.95 a few degrees away); the proof costs 1-6 s at n = 64 .. 128
+#: (the whole solve 5-9 s instead of 1.3-2 s at n = 128) but ~45 s at n = 256, so d = 5 solutions are proved up to
+#: n = 128 (all of the sparsity check's); grf's d = 5 curves to n = 256 carry the local certificate there.
+PROOF_DIMS = (3, 5)
+PROOF_MAX_N = {5: 128}
+
+
+def proved_here(d, n):
+    """Whether the feature solution of n points in dimension d is proved (:data:`PROOF_DIMS`, :data:`PROOF_MAX_N`)."""
+    return d in PROOF_DIMS and n <= PROOF_MAX_N.get(d, math.inf)
+
+
 #: The proof's target ``max|eta| <= 1 + PROOF_TOL`` (atomic's own tol) and its time limit per solution (s).
 PROOF_TOL, PROOF_TIME_LIMIT = 1e-7, 60.0
 
 
-def _proof(sol, d):
+def _proof(sol, d, n):
     """``proof_bound`` (proven upper bound of max|eta| over the sphere), ``proof_proved`` (bound <= 1 + PROOF_TOL),
-    ``proof_caps`` and ``proof_seconds`` for a feature solution in :data:`PROOF_DIMS` (else nothing)."""
-    if d not in PROOF_DIMS or sol.n_atoms == 0:
+    ``proof_caps`` and ``proof_seconds`` for a feature solution that :func:`proved_here` (else nothing)."""
+    if not proved_here(d, n) or sol.n_atoms == 0:
         return {}
     r = sol.proof
     if r is None:  # PROOF_TOL below float64's rounding margin for these data (atomic warned)

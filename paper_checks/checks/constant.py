@@ -23,13 +23,14 @@ from . import _curves
 name = "constant"
 claim = ("Constant target: the lazy (NTK) error decays as n^-2d/(d-1) and the feature (atomic) one as "
          "n^-(d+2)/(d-1), so for d >= 3 learning features is worse at large n (Fig. 4).")
-version = "8"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
+version = "9"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512, 8 lazy seeds;
 # 4: d = 2 lazy curves to the full lazy range (near-duplicate Gram entries from the angle, not from x . y);
 # 5: d = 2 feature runs use the simplex master (exact angular sweep; the interior-point one stalled on close pairs)
 # and, in quick mode, go to n = 1024; 6: every feature run uses atomic's default exact path (certified to 1e-7,
 # issue 20), quick feature curves to n = 256 / 256 / 128 in d = 2 / 3 / 5 (GRID); d = 2 ridge r = 30 (ansatz).
 # 7: d = 3 feature solutions also carry a proof of global optimality (_curves.PROOF_DIMS, read by sparsity)
 # 8: that proof is atomic's last pricing step (verify=60 s): a maximum it finds above 1 + tol becomes a column
+# 9: d = 5 feature solutions up to n = 128 are proved too (_curves.PROOF_MAX_N: local certificates measured false)
 # (Extra seeds need no new version: they only add runs, and the cached ones keep their keys.)
 
 DIMS = (2, 3, 5)
