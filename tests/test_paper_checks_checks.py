@@ -105,12 +105,13 @@ def test_sparsity_logic(tmp_path):
     from paper_checks.checks._curves import proved_here
     mod = CHECKS["sparsity"]
     ctx = Context("quick", 0, tmp_path, n_boot=100)
-    assert proved_here(3, 256) and proved_here(5, 128) and not proved_here(5, 256) and not proved_here(2, 64)
+    assert proved_here(3, 256, "grf") and proved_here(5, 128, "constant") and not proved_here(5, 256, "constant")
+    assert not proved_here(5, 128, "grf") and not proved_here(2, 64, "constant")
 
     def res(k):
         def r(p):
             out = {"n_atoms": k(p), "n_patterns": k(p), "converged": True, "certificate": 1 + 1e-8}
-            if proved_here(p["d"], p["n"]):  # the proof (d = 3, d = 5 to n = 128): a bound at or above the certificate
+            if proved_here(p["d"], p["n"], p["target"]):  # the proof (d = 3, d = 5 to n = 128): a bound at or above the certificate
                 out.update(proof_bound=1 + 5e-8, proof_proved=True, proof_caps=1000, proof_seconds=0.1)
             return out
         return r
@@ -119,7 +120,7 @@ def test_sparsity_logic(tmp_path):
     assert ev.passed
     assert len(ev.measurements) == 2 + len(mod.GROUPS)
     assert ev.measurements[0].measured == pytest.approx(0.8, abs=0.07)
-    n3 = sum(proved_here(r["d"], r["n"]) for r in lin)
+    n3 = sum(proved_here(r["d"], r["n"], r["target"]) for r in lin)
     assert n3 > sum(r["d"] == 3 for r in lin)  # the d = 5 solutions too
     assert ev.measurements[1].measured == 1.0 and f"{n3} of {n3} proved" in ev.measurements[1].note
     assert "not proved" not in ev.measurements[1].note  # every d >= 3 solution of the quick grid is proved

@@ -30,7 +30,8 @@ version = "9"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick gr
 # issue 20), quick feature curves to n = 256 / 256 / 128 in d = 2 / 3 / 5 (GRID); d = 2 ridge r = 30 (ansatz).
 # 7: d = 3 feature solutions also carry a proof of global optimality (_curves.PROOF_DIMS, read by sparsity)
 # 8: that proof is atomic's last pricing step (verify=60 s): a maximum it finds above 1 + tol becomes a column
-# 9: d = 5 feature solutions up to n = 128 are proved too (_curves.PROOF_MAX_N: local certificates measured false)
+# 9: d = 5 constant-target feature solutions up to n = 128 are proved too (_curves.proved_here: local certificates
+# measured false there)
 # (Extra seeds need no new version: they only add runs, and the cached ones keep their keys.)
 
 DIMS = (2, 3, 5)

@@ -170,7 +170,7 @@ def compute(p):
     if p["regime"] == "gd-atomic":
         solver_seed = int(task_rng(p, ("d", "n", "seed")).integers(0, 2**31))
         t0 = time.perf_counter()
-        s, ex = _curves.fit("feature", X, y, solver_seed)
+        s, ex = _curves.fit("feature", X, y, solver_seed, prove=_curves.proved_here(p["d"], p["n"], p["target"]))
         return {"err": float(np.mean((s.predict(Xt) - yt) ** 2)), "t_fit": time.perf_counter() - t0, **ex}
     net_seed = int(task_rng(p, ("d", "n", "seed", "regime")).integers(0, 2**63))
     t0 = time.perf_counter()

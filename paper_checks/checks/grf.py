@@ -35,14 +35,13 @@ from . import _curves
 name = "grf"
 claim = ("Rough targets (nu_t < (d+2)/2, incl. the wide |t| teacher) give lazy and feature regimes the same "
          "exponent 2 nu_t/(d-1); smooth ones make the lazy regime generalise better (d = 3, 5).")
-version = "9"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512;
+version = "8"  # 2: feature runs use atomic(method="ipm", tol=1e-4); 3: quick grid to n = 4096 / 512;
 # 4: even fields (no k = 1);
 # 5: lazy and ridge runs also report err_avg (the test error averaged exactly over the target's draws, for ansatz);
 # 6: feature runs use atomic's default exact path (certified to 1e-7, issue 20); quick feature curves from n = 8,
 # to 256 in d = 3 and 128 in d = 5;
 # 7: d = 3 feature solutions also carry a proof of global optimality (_curves.PROOF_DIMS, read by sparsity)
 # 8: that proof is atomic's last pricing step (verify=60 s): a maximum it finds above 1 + tol becomes a column;
-# 9: d = 5 feature solutions up to n = 128 are proved too (_curves.PROOF_MAX_N: local certificates measured false)
 # (quick d = 5 feature curves to n = 256: extra runs, no new version)
 
 DIMS = (3, 5)

@@ -122,10 +122,10 @@ def _proof_measurement(runs):
     all proved to ``max|eta| <= 1 + PROOF_TOL`` over the whole sphere, and each proven bound at or above the
     solver's certificate (its max over the priced directions: a bound below it would be unsound)."""
     from paper_checks.api import Measurement
-    sel = [r for r in runs if _curves.proved_here(r["d"], r["n"])]
+    sel = [r for r in runs if _curves.proved_here(r["d"], r["n"], r["target"])]
     dims = " and ".join(f"d = {d}" + (f" (n ≤ {_curves.PROOF_MAX_N[d]})" if d in _curves.PROOF_MAX_N else "")
                         for d in _curves.PROOF_DIMS)
-    local = sum(1 for r in runs if r["d"] != 2 and not _curves.proved_here(r["d"], r["n"]))
+    local = sum(1 for r in runs if r["d"] != 2 and not _curves.proved_here(r["d"], r["n"], r["target"]))
     name = f"fraction of {dims} solutions proved optimal: max|η| over the sphere ≤ 1 + {_curves.PROOF_TOL:g}"
     if not sel:
         return Measurement(name, 1.0, None, None, "every solution proved", False, note="no solution in these d")
