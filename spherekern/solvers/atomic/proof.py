@@ -59,9 +59,13 @@ Rounding. The bound is rigorous up to rounding, and the rounding is bounded a pr
 ``[lo_j, hi_j]`` is widened by ``delta_j = (8 d + 16) eps |x_j|`` (the errors of ``a_j``, ``b_j`` and of
 ``cos r``, ``sin r`` are a few ``d eps |x_j|``), so an "uncut" classification is never wrong; each radius is
 inflated to ``r (1 + 1e-12) + 4 d eps`` (the rounding of ``c = m / |m|`` and of the arcsine); and the final
-bound adds ``margin = 16 (n + d + 8) q eps sum_j |p_j| (|x_j| + delta_j)^q`` (Higham's ``gamma_n`` for the
-sums of n terms of the linear bounds and of the closed form, each term at most ``q |p_j| |x_j|^q`` in size).
-``tol`` must be at least ``4 margin`` (otherwise float64 cannot certify it for this data; ValueError).
+bound adds ``margin = 16 (m + d + 8) q eps sum_j |p_j| (|x_j| + delta_j)^q`` (Higham's ``gamma_m`` for the
+sums of the n terms of the linear bounds, each at most ``q |p_j| |x_j|^q`` in size, and of the closed form). The
+sums run in blocks of ``_SUM_BLOCK = 32`` points (partial sums, then the blocks added), so
+``m = min(n, 31 + ceil(n / 32))`` (:func:`_sum_terms`): m = 63 at n = 1024, where one running sum (m = n) gave
+a margin of 3.6e-8 on the bench teacher's dual, above tol / 4 at tol = 1e-7 (now 2.6e-9; checked against a
+60-digit evaluation in the tests). ``tol`` must be at least ``4 margin`` (otherwise float64 cannot certify it for
+this data; ValueError).
 
 See docs/CONVENTIONS.md for conventions (points are rows of X on S^{d-1}, d the ambient dimension).
 
@@ -85,10 +89,15 @@ d      n      cert - 1     bound - 1     caps        proved   CPU s    relaxatio
 5      32     9.80e-08     9.80e-08      565,088     yes      1.8      not proved: 11.9 M caps in 23.7 s
 5      64     8.35e-08     9.93e-08      2,808,032   yes      10.1
 5      128    8.61e-08     1.99e-07      8,924,640   yes      45.3     proof tol 2e-7 (load ~2)
-3      1024   9.82e-08     1.84e-07      382,488     yes      34.8     proof tol 2e-7: 1e-7 is below 4 x the
+3      1024   9.82e-08     1.84e-07      382,488     yes      34.8     proof tol 2e-7: 1e-7 was below 4 x the
                                                                         rounding margin (3.6e-8) at n = 1024
+                                                                        before the blocked sums (see below)
 5      256    9.03e-08     (stopped)     9,415,168   no       104.7    proof tol 2e-7, time_limit 120 s
 =====  =====  ===========  ============  ==========  =======  =======  ======================================
+
+With the blocked sums (2026-12-07, quiet 2-core Intel Xeon VM): d = 3, n = 1024, the default ``atomic(X, y)``
+(local certificate 1 + 5.0e-8, then the proof at tol 1e-7 as its last pricing step): proved, bound 1 + 7.4e-8,
+382,504 caps in 2.2 s (the whole solve 40.3 s); n = 256: 61,128 caps, 0.095 s.
 
 The bound is now tight (within the rounding margin of the certificate where it proves). The cost in d = 5 is
 the number of caps needed until each is cut by at most 5 hyperplanes (the arrangement's vertices are
@@ -125,6 +134,15 @@ _BATCH = 4096
 _KMAX = 5
 #: Smallest half-width of a node (dyadic exactness of the centres): smaller nodes are not split.
 _H_MIN = 2.0 ** -45
+#: Points per block of the bound's sums (partial sums per block, then the sum of the blocks).
+_SUM_BLOCK = 32
+
+
+def _sum_terms(n):
+    """The length m of Higham's gamma_m for a sum of n terms added in blocks of ``_SUM_BLOCK``: at most
+    ``_SUM_BLOCK - 1`` additions inside a block, ``ceil(n / _SUM_BLOCK)`` to add the blocks (m = n for one block's
+    worth of terms)."""
+    return min(n, _SUM_BLOCK - 1 + -(-n // _SUM_BLOCK))
 
 
 @dataclass(frozen=True)
@@ -226,7 +244,7 @@ def _halfspace_max(c, w, x, sg, d, cr, sr, cp, wp):
 @nb.njit(parallel=True, cache=True)
 def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, out_val):
     """For each node k (centre M[k] on the cube's surface, half-width H[k]): out_u[k] = the bound of max |eta|
-    over its cap (without the rounding margin), out_val[k] = eta(c_k). work: (K, 11, d); with power 1 and
+    over its cap (without the rounding margin), out_val[k] = eta(c_k). work: (K, 18, d); with power 1 and
     2..kmax cut hyperplanes, where the relaxation is above ``target`` (the pruning target less the margin), also the exact bound of :mod:`._proofcuts`
     (bounds at most ``target`` are not tightened further; scratch work2: (K, kmax + 2 d + 10, d),
     cuts: (K, kmax + d) int64)."""
@@ -247,7 +265,9 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
         cr = math.cos(r)
         sr = math.sin(r)
         # rows: 1 chord part of +eta, 2 chord part of -eta, 3/4 tangent parts of +eta (A: f >= 0 on cut
-        # points, B: tangent at hi/2), 5/6 the same for -eta
+        # points, B: tangent at hi/2), 5/6 the same for -eta, 8 the uncut active points' sum p_j x_j; the sums
+        # over the points run in blocks of _SUM_BLOCK (rows 11-17 and the b* scalars: the block's partial sums,
+        # added to the totals after each block), so the rounding grows with _sum_terms(n) ~ 2 sqrt(n), not n
         for row in range(1, 9):
             for i in range(d):
                 w[row, i] = 0.0
@@ -260,68 +280,89 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
         val = 0.0
         ncut = 0
         jcut = -1
-        for j in range(n):
-            aj = 0.0
-            for i in range(d):
-                aj += c[i] * X[j, i]
-            b2 = 0.0
-            for i in range(d):
-                e = X[j, i] - aj * c[i]
-                b2 += e * e
-            bj = math.sqrt(b2)
-            pj = p[j]
-            val += pj * _f(aj, q)
-            hi = _cap_max(aj, bj, cr, sr) + delta[j]
-            if hi <= 0.0 or pj == 0.0:
-                continue
-            lo = -_cap_max(-aj, bj, cr, sr) - delta[j]
-            # chord of f over [lo, hi] (upper), tangents (lower)
-            if lo >= 0.0:
-                if q == 1.0:
+        for j0 in range(0, n, _SUM_BLOCK):
+            for row in range(11, 18):
+                for i in range(d):
+                    w[row, i] = 0.0
+            bkc_p = 0.0
+            bkc_m = 0.0
+            bka_p = 0.0
+            bkb_p = 0.0
+            bka_m = 0.0
+            bkb_m = 0.0
+            for j in range(j0, min(n, j0 + _SUM_BLOCK)):
+                aj = 0.0
+                for i in range(d):
+                    aj += c[i] * X[j, i]
+                b2 = 0.0
+                for i in range(d):
+                    e = X[j, i] - aj * c[i]
+                    b2 += e * e
+                bj = math.sqrt(b2)
+                pj = p[j]
+                val += pj * _f(aj, q)
+                hi = _cap_max(aj, bj, cr, sr) + delta[j]
+                if hi <= 0.0 or pj == 0.0:
+                    continue
+                lo = -_cap_max(-aj, bj, cr, sr) - delta[j]
+                # chord of f over [lo, hi] (upper), tangents (lower)
+                if lo >= 0.0:
+                    if q == 1.0:
+                        for i in range(d):
+                            w[17, i] += pj * X[j, i]
+                        sc, kc, sa, ka = 1.0, 0.0, 1.0, 0.0
+                    else:
+                        flo = _f(lo, q)
+                        sc = (_f(hi, q) - flo) / (hi - lo)
+                        kc = flo - sc * lo
+                        t0 = 0.5 * (lo + hi)
+                        sa = q * t0 ** (q - 1.0)
+                        ka = _f(t0, q) - sa * t0
+                    sb, kb = sa, ka
+                else:
+                    fhi = _f(hi, q)
+                    sc = fhi / (hi - lo)
+                    kc = -sc * lo
+                    sa, ka = 0.0, 0.0
+                    if ncut < kmax:
+                        cuts[k, ncut] = j
+                    ncut += 1
+                    jcut = j
+                    if q == 1.0:
+                        sb, kb = 1.0, 0.0
+                    else:
+                        t0 = 0.5 * hi
+                        sb = q * t0 ** (q - 1.0)
+                        kb = _f(t0, q) - sb * t0
+                if pj > 0.0:
                     for i in range(d):
-                        w[8, i] += pj * X[j, i]
-                    sc, kc, sa, ka = 1.0, 0.0, 1.0, 0.0
+                        xi = X[j, i]
+                        w[11, i] += pj * sc * xi
+                        w[15, i] -= pj * sa * xi
+                        w[16, i] -= pj * sb * xi
+                    bkc_p += pj * kc
+                    bka_m -= pj * ka
+                    bkb_m -= pj * kb
                 else:
-                    flo = _f(lo, q)
-                    sc = (_f(hi, q) - flo) / (hi - lo)
-                    kc = flo - sc * lo
-                    t0 = 0.5 * (lo + hi)
-                    sa = q * t0 ** (q - 1.0)
-                    ka = _f(t0, q) - sa * t0
-                sb, kb = sa, ka
-            else:
-                fhi = _f(hi, q)
-                sc = fhi / (hi - lo)
-                kc = -sc * lo
-                sa, ka = 0.0, 0.0
-                if ncut < kmax:
-                    cuts[k, ncut] = j
-                ncut += 1
-                jcut = j
-                if q == 1.0:
-                    sb, kb = 1.0, 0.0
-                else:
-                    t0 = 0.5 * hi
-                    sb = q * t0 ** (q - 1.0)
-                    kb = _f(t0, q) - sb * t0
-            if pj > 0.0:
+                    for i in range(d):
+                        xi = X[j, i]
+                        w[12, i] -= pj * sc * xi
+                        w[13, i] += pj * sa * xi
+                        w[14, i] += pj * sb * xi
+                    bkc_m -= pj * kc
+                    bka_p += pj * ka
+                    bkb_p += pj * kb
+            for row in range(1, 7):
                 for i in range(d):
-                    xi = X[j, i]
-                    w[1, i] += pj * sc * xi
-                    w[5, i] -= pj * sa * xi
-                    w[6, i] -= pj * sb * xi
-                kc_p += pj * kc
-                ka_m -= pj * ka
-                kb_m -= pj * kb
-            else:
-                for i in range(d):
-                    xi = X[j, i]
-                    w[2, i] -= pj * sc * xi
-                    w[3, i] += pj * sa * xi
-                    w[4, i] += pj * sb * xi
-                kc_m -= pj * kc
-                ka_p += pj * ka
-                kb_p += pj * kb
+                    w[row, i] += w[10 + row, i]
+            for i in range(d):
+                w[8, i] += w[17, i]
+            kc_p += bkc_p
+            kc_m += bkc_m
+            ka_p += bka_p
+            kb_p += bkb_p
+            ka_m += bka_m
+            kb_m += bkb_m
         tmp = w[7]
         for i in range(d):
             tmp[i] = w[1, i] + w[3, i]
@@ -478,10 +519,11 @@ def prove_bound(X, p, power=1, *, tol=1e-7, max_caps=50_000_000, time_limit=None
                          f"d <= 12")
     xn = np.sqrt(np.einsum("ij,ij->i", X, X))
     delta = (8.0 * d + 16.0) * _EPS * xn
-    margin = 16.0 * (n + d + 8) * q * _EPS * float(np.sum(np.abs(p) * (xn + delta) ** q))
+    margin = 16.0 * (_sum_terms(n) + d + 8) * q * _EPS * float(np.sum(np.abs(p) * (xn + delta) ** q))
     if tol < 4.0 * margin:
         raise ValueError(f"tol = {tol:g} is below what float64 can certify for this data: the rounding margin of "
-                         f"the bound is {margin:.3g} (16 (n + d + 8) power eps sum |p_j|); use tol >= {4 * margin:.3g}")
+                         f"the bound is {margin:.3g} (16 (m + d + 8) power eps sum |p_j|, m = {_sum_terms(n)} for "
+                         f"n = {n} points summed in blocks of {_SUM_BLOCK}); use tol >= {4 * margin:.3g}")
     target0 = 1.0 + tol
 
     signs = _sign_patterns(d)
@@ -494,7 +536,7 @@ def prove_bound(X, p, power=1, *, tol=1e-7, max_caps=50_000_000, time_limit=None
     SU = np.empty(cap)
     top = len(M0)
     SM[:top], SH[:top], SA[:top], SU[:top] = M0, H0, A0, np.inf
-    work = np.empty((_BATCH, 11, d))
+    work = np.empty((_BATCH, 18, d))
     kmax = min(d - 1, _KMAX) if q == 1.0 else 0
     work2 = np.empty((_BATCH, kmax + 2 * d + 10, max(d, kmax)))
     cuts = np.zeros((_BATCH, kmax + d), dtype=np.int64)
