@@ -111,7 +111,7 @@ def test_sparsity_logic(tmp_path):
     def res(k):
         def r(p):
             out = {"n_atoms": k(p), "n_patterns": k(p), "converged": True, "certificate": 1 + 1e-8}
-            if proved_here(p["d"], p["n"], p["target"]):  # the proof (d = 3, d = 5 to n = 128): a bound at or above the certificate
+            if proved_here(p["d"], p["n"], p["target"]):  # the proof (d = 3; d = 5 to n = 128): a bound >= the certificate
                 out.update(proof_bound=1 + 5e-8, proof_proved=True, proof_caps=1000, proof_seconds=0.1)
             return out
         return r

@@ -114,12 +114,12 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         ``max|eta|`` = 1 + 7e-7 .. 1 + 2.8e-5 at a point no local ascent reached). With ``method="ipm"`` the proof
         runs once on the result. The result is in ``proof`` and ``proven_gap``; a ``RuntimeWarning`` if not proved.
         Without the proof (d >= 4 by default) the certificate is the largest local maximum the pricing found, and it
-        can be false. Measured with the default path (2-core Intel Xeon VM, 2026-12-07; the true max|eta| from
-        2 x 10^6 sampled directions and ascents from the best 5000), d = 5: constant target, n = 128, 2 of 6 seeds
-        certified at 1 + 1e-7 with max|eta| = 1 + 1.1e-4 and 1 + 2.5e-4; n = 256 (the bench teacher, seeds 5-10, and
-        ``cos(3 x_1) + x_2 x_3``, 4 seeds) 3 of 10, up to 1 + 1.8e-3 -- sharp maxima 4-32 degrees from every atom,
-        whose |eta| is below 0.95 a few degrees away, which no local ascent from the starts reached (n = 64: 0 of 6;
-        d = 4, n = 128: 0 of 3). ``verify=True`` proves and repairs them (the missed maxima become columns): d = 5,
+        can be false. Measured with the default path (2-core Intel Xeon VM, 2026-12-07; the true ``max|eta|`` from 2 x
+        10^6 sampled directions and ascents from the best 5000), d = 5: constant target, n = 128, 2 of 6 seeds
+        certified at 1 + 1e-7 with ``max|eta|`` = 1 + 1.1e-4 and 1 + 2.5e-4; n = 256 (the bench teacher, seeds 5-10,
+        and ``cos(3 x_1) + x_2 x_3``, 4 seeds) 3 of 10, up to 1 + 1.8e-3 -- sharp maxima 4-32 degrees from every atom,
+        whose ``|eta|`` is below 0.95 a few degrees away, which no local ascent from the starts reached (n = 64: 0 of
+        6; d = 4, n = 128: 0 of 3). ``verify=True`` proves and repairs them (the missed maxima become columns): d = 5,
         n = 128, 5-9 s per solve instead of 1.3-2 s, all proved and confirmed by the sampling; at n = 256 a proof
         takes ~45 s.
 
