@@ -182,8 +182,10 @@ def test_d5_verify_proves_the_default_path():
     y = np.ones(48)
     plain = atomic(X, y)
     assert plain.proof is None and plain.converged  # "auto" proves in d = 3 only
+    assert repr(plain).endswith("proof=none: best local maximum)")  # the repr says what the certificate is
     sol = atomic(X, y, verify=True)
     assert sol.converged and sol.proof is not None and sol.proof.proved and sol.proof.tol == 1e-7
+    assert f"proof=proved (bound {sol.proof.bound:.9f})" in repr(sol)
     assert sol.proof.bound >= sol.certificate - 1e-12
     assert sol.proof.bound >= _sampled_max(X, sol.dual, 1, 200_000, rng)
     assert sol.proven_gap <= 2e-7 * sol.objective

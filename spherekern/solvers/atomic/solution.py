@@ -167,5 +167,12 @@ class AtomicSolution:
         return out
 
     def __repr__(self):
+        # the certificate is a proof only with a proved bound (d = 2's sweep is exact); say which
+        if self.proof is not None:
+            proof = f"proved (bound {self.proof.bound:.9f})" if self.proof.proved else \
+                f"not proved (bound {self.proof.bound:.9f})"
+        else:
+            proof = "exact sweep" if self.d == 2 and self.power == 1.0 else "none: best local maximum"
         return (f"AtomicSolution(d={self.d}, n_atoms={self.n_atoms}, lam={self.lam:g}, power={self.power:g}, "
-                f"objective={self.objective:.12g}, certificate={self.certificate:.9f}, converged={self.converged})")
+                f"objective={self.objective:.12g}, certificate={self.certificate:.9f}, converged={self.converged}, "
+                f"proof={proof})")
