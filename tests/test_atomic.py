@@ -522,6 +522,35 @@ def test_pricing_maxima_dominate_dense_sampling(d):
     assert np.abs(ev).max() >= sampled - 1e-12
 
 
+def test_cell_of_against_row_by_row_sums():
+    """The cell of theta (sign pattern, v = sum of q_j x_j over the active points, eta = theta . v) by the
+    transposed-points kernel against a plain Python loop over the rows in the same order: the same signs and
+    bit-identical sums (the inactive points add exact zeros), and numpy's eta to 1e-13."""
+    from spherekern.solvers.atomic.cellwalk import _cell_of
+
+    rng = np.random.default_rng(3)
+    for d, n in ((3, 257), (5, 64), (8, 33)):
+        X = _unit(rng, n, d)
+        XT = np.ascontiguousarray(X.T)
+        q = rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 3, n)
+        for th in _unit(rng, 5, d):
+            s, v, t = np.empty(n, np.int8), np.empty(d), np.empty(n)
+            e = _cell_of(XT, q, th, s, v, t)
+            ref_v = [0.0] * d
+            ref_s = []
+            for j in range(n):
+                tj = 0.0
+                for a in range(d):
+                    tj += float(X[j, a]) * float(th[a])
+                ref_s.append(1 if tj > 0.0 else -1)
+                if tj > 0.0:
+                    for a in range(d):
+                        ref_v[a] += float(q[j]) * float(X[j, a])
+            assert s.tolist() == ref_s
+            assert v.tolist() == ref_v
+            assert e == pytest.approx(float(np.maximum(X @ th, 0.0) @ q), rel=1e-13, abs=1e-13 * np.abs(q).sum())
+
+
 def test_arc_search_against_dense_grid():
     """The exact line search of eta along the arc theta -> u (breakpoints and one critical point per linear piece)
     against a dense grid of t in [0, 1] evaluated with numpy: it returns the grid's maximum (to the grid's

@@ -11,22 +11,27 @@ import numba as nb
 import numpy as np
 
 from ._config import _BOUNDARY_TOL
-from ._kernels import _dot, _gs_step, _matvec_t, _row_dot
+from ._kernels import _dot, _gs_step, _matvec_t
 
 
 @nb.njit(cache=True)
-def _cell_of(X, q, theta, s, v):
-    """Sign pattern s of theta (+1 active, -1 inactive), v = sum_active q_j x_j; returns eta."""
-    n, d = X.shape
-    for a in range(d):
-        v[a] = 0.0
+def _cell_of(XT, q, theta, s, v, t):
+    """Sign pattern s of theta (+1 active, -1 inactive), v = sum_active q_j x_j; returns eta.
+
+    From the transposed points XT (d, n): t = X theta by :func:`_matvec_t` (the values of the row-by-row dot
+    products), then branch-free sums over j of x_j q_j (0 for the inactive points: adding zeros leaves the sums
+    bit-identical to the sums over the active points alone). t: scratch of length n (overwritten by q_j or 0)."""
+    d, n = XT.shape
+    _matvec_t(XT, theta, t, n)
     for j in range(n):
-        if _row_dot(X, j, theta) > 0.0:
-            s[j] = 1
-            for a in range(d):
-                v[a] += q[j] * X[j, a]
-        else:
-            s[j] = -1
+        act = t[j] > 0.0
+        s[j] = 1 if act else -1
+        t[j] = q[j] if act else 0.0
+    for a in range(d):
+        acc = 0.0
+        for j in range(n):
+            acc += t[j] * XT[a, j]
+        v[a] = acc
     return _dot(theta, v)
 
 
@@ -245,7 +250,7 @@ def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, arc):
     nrm = np.sqrt(_dot(theta0, theta0))
     for a in range(d):
         theta[a] = theta0[a] / nrm
-    val = _cell_of(X, q, theta, s, v)
+    val = _cell_of(XT, q, theta, s, v, hd)
     # phase 1: fixed-point hops theta <- v(theta)/|v(theta)| while eta increases (fast, crosses many cells)
     for _ in range(max_hops):
         nv = np.sqrt(_dot(v, v))
@@ -253,7 +258,7 @@ def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, arc):
             break
         for a in range(d):
             cand[a] = v[a] / nv
-        cval = _cell_of(X, q, cand, s2, v2)
+        cval = _cell_of(XT, q, cand, s2, v2, hd)
         if cval > val + 1e-15 * (abs(val) + 1e-300):
             val = cval
             for a in range(d):
@@ -301,7 +306,7 @@ def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, arc):
                 nc = np.sqrt(max(1.0 - 2.0 * (1.0 - cu) * tt * (1.0 - tt), 0.0))
                 for a in range(d):
                     x2[a] = (theta[a] + tt * (cand[a] - theta[a])) / nc
-                val2 = _cell_of(X, q, x2, s2, v2)
+                val2 = _cell_of(XT, q, x2, s2, v2, gx)
                 if val2 > val + 1e-12 * (abs(val) + 1e-3):  # the exact eta there, not the sweep's sum
                     for a in range(d):
                         theta[a] = x2[a]
@@ -387,8 +392,9 @@ def _ascent_relu_one(X, XT, q, theta0, out, max_hops, max_walk, arc):
         out[a] = theta[a]
     # the exact eta at the returned point (not the cell formula)
     e = 0.0
+    _matvec_t(XT, theta, gd, n)
     for j in range(n):
-        tj = _row_dot(X, j, theta)
+        tj = gd[j]
         if tj > 0.0:
             e += q[j] * tj
     return e
