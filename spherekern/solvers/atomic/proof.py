@@ -271,12 +271,7 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
         for row in range(1, 9):
             for i in range(d):
                 w[row, i] = 0.0
-        kc_p = 0.0
-        kc_m = 0.0
-        ka_p = 0.0
-        kb_p = 0.0
-        ka_m = 0.0
-        kb_m = 0.0
+        kc_p = kc_m = ka_p = kb_p = ka_m = kb_m = 0.0
         val = 0.0
         ncut = 0
         jcut = -1
@@ -284,12 +279,7 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
             for row in range(11, 18):
                 for i in range(d):
                     w[row, i] = 0.0
-            bkc_p = 0.0
-            bkc_m = 0.0
-            bka_p = 0.0
-            bkb_p = 0.0
-            bka_m = 0.0
-            bkb_m = 0.0
+            bkc_p = bkc_m = bka_p = bkb_p = bka_m = bkb_m = 0.0
             for j in range(j0, min(n, j0 + _SUM_BLOCK)):
                 aj = 0.0
                 for i in range(d):
