@@ -67,7 +67,13 @@ def _timed_atomic(benchmark, group, X, y, **kw):
     benchmark.group = group
     sol = benchmark.pedantic(atomic, args=(X, y), kwargs=kw, rounds=1, warmup_rounds=0)
     benchmark.extra_info.update(objective=sol.objective, n_atoms=sol.n_atoms, certificate=sol.certificate,
-                                rounds=len(sol.history), converged=sol.converged)
+                                rounds=len(sol.history), converged=sol.converged,
+                                # the proof of global optimality that the solve ran (verify="auto": d = 3 where
+                                # float64 can prove tol), None where none ran
+                                proved=None if sol.proof is None else sol.proof.proved,
+                                proof_bound=None if sol.proof is None else sol.proof.bound,
+                                proof_caps=None if sol.proof is None else sol.proof.n_caps,
+                                proof_seconds=sum(h.get("t_proof", 0.0) for h in sol.history) or None)
     return sol
 
 
