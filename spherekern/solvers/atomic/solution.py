@@ -169,8 +169,7 @@ class AtomicSolution:
     def __repr__(self):
         # the certificate is a proof only with a proved bound (d = 2's sweep is exact); say which
         if self.proof is not None:
-            proof = f"proved (bound {self.proof.bound:.9f})" if self.proof.proved else \
-                f"not proved (bound {self.proof.bound:.9f})"
+            proof = f"{'proved' if self.proof.proved else 'not proved'} (bound {self.proof.bound:.9f})"
         else:
             proof = "exact sweep" if self.d == 2 and self.power == 1.0 else "none: best local maximum"
         return (f"AtomicSolution(d={self.d}, n_atoms={self.n_atoms}, lam={self.lam:g}, power={self.power:g}, "
