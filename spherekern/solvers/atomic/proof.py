@@ -55,16 +55,29 @@ target ``max(1 + tol, best (1 + tol))``; so on completion either ``bound <= 1 + 
 early (``max_caps``, ``time_limit``), the bound is the largest bound of the unexplored nodes (their parents'
 bounds): still a valid upper bound.
 
+Point lists (power 1). A point whose hyperplane does not cut a node's cap does not cut any descendant's region
+(a subset of the node's), where its term is exactly 0 (inactive) or ``p_j theta . x_j`` (active). So a node
+hands its children only the points that cut its cap (at most ``_LIST_MAX``; more, and the children scan all
+n) and ``V = sum p_j x_j`` over the active points decided by it and its ancestors; a child examines its list
+and adds ``theta . V`` to every linear bound (and ``V`` to the exact cut bounds' linear part). The child's cap
+may stick out of its parent's, but the bounds only need to hold on the child's region, and a linear bound valid
+there is bounded by its maximum over any cap containing the region. Deep in the tree a cap is cut by a few
+hyperplanes, so a node costs O(k d) for k listed points instead of O(n d): measured 5x faster at n = 256,
+d = 3 (0.10 -> 0.02 s), 2.3-4x in d = 5 (n = 128: 3.0 -> 1.3 s; n = 256: 65 -> 16.7 s), on the same caps.
+
 Rounding. The bound is rigorous up to rounding, and the rounding is bounded a priori: each range
 ``[lo_j, hi_j]`` is widened by ``delta_j = (8 d + 16) eps |x_j|`` (the errors of ``a_j``, ``b_j`` and of
 ``cos r``, ``sin r`` are a few ``d eps |x_j|``), so an "uncut" classification is never wrong; each radius is
 inflated to ``r (1 + 1e-12) + 4 d eps`` (the rounding of ``c = m / |m|`` and of the arcsine); and the final
 bound adds ``margin = 16 (m + d + 8) q eps sum_j |p_j| (|x_j| + delta_j)^q`` (Higham's ``gamma_m`` for the
 sums of the n terms of the linear bounds, each at most ``q |p_j| |x_j|^q`` in size, and of the closed form). The
-sums run in blocks of ``_SUM_BLOCK = 32`` points (partial sums, then the blocks added), so
-``m = min(n, 31 + ceil(n / 32))`` (:func:`_sum_terms`): m = 63 at n = 1024, where one running sum (m = n) gave
-a margin of 3.6e-8 on the bench teacher's dual, above tol / 4 at tol = 1e-7 (now 2.6e-9; checked against a
-60-digit evaluation in the tests). ``tol`` must be at least ``4 margin`` (otherwise float64 cannot certify it for
+sums run in blocks of ``_SUM_BLOCK = 32`` points (partial sums, then the blocks added): at most 31 additions
+inside a block and ``ceil(n / 32)`` to add the blocks; a term of a decided sum ``V`` then passes one more
+addition per level below the node that decided it (at most 46 levels from ``h = 2^-L0`` to ``_H_MIN``) and two
+into the linear bounds, so ``m = min(n, 31 + ceil(n / 32)) + _DEPTH``, ``_DEPTH = 48`` (:func:`_sum_terms`):
+m = 111 at n = 1024, where one running sum (m = n) gave a margin of 3.6e-8 on the bench teacher's dual, above
+tol / 4 at tol = 1e-7 (now 4.2e-9; checked against a 60-digit evaluation in the tests, for a node and a child
+that gets its sum). ``tol`` must be at least ``4 margin`` (otherwise float64 cannot certify it for
 this data; ValueError).
 
 See docs/CONVENTIONS.md for conventions (points are rows of X on S^{d-1}, d the ambient dimension).
@@ -76,32 +89,32 @@ bound of :mod:`._proofcuts` (Lagrangian duality over each sign region): around a
 meet and ``|eta| = 1``, the relaxation is O(r) loose and forced refinement down to r ~ tol, while the exact bound
 prunes a cap as soon as no other hyperplane cuts it.
 
-Scaling (measured 2026-12-03 on the shared 2-core VM at a load average of ~10, CPU seconds of this process
-including nothing compiled; duals of ``atomic(X, y)`` (default method, tol 1e-7) on
-``bench.bench_atomic._problem(n, d)``, proof tol 1e-7; "relaxation only" = the previous bound, for comparison):
+Scaling (measured 2026-12-07 on a quiet 2-core Intel Xeon VM, wall seconds; the duals of ``atomic(X, y, tol=5e-8,
+verify=False)`` on ``bench.bench_atomic._problem(n, d)``, proof at tol 1e-7; "full scans" = the same branch and
+bound with every node scanning all n points, as before the point lists: the same caps and bounds):
 
-=====  =====  ===========  ============  ==========  =======  =======  ======================================
-d      n      cert - 1     bound - 1     caps        proved   CPU s    relaxation only
-=====  =====  ===========  ============  ==========  =======  =======  ======================================
-3      64     7.08e-08     7.09e-08      9,616       yes      0.1      9.81e-08, 28,912 caps
-3      128    9.83e-08     9.86e-08      24,272      yes      0.2      9.99e-08, 63,392 caps, 0.3 s
-3      256    9.57e-08     9.72e-08      61,136      yes      0.4      9.98e-08, 150,184 caps, 1.0 s
-5      32     9.80e-08     9.80e-08      565,088     yes      1.8      not proved: 11.9 M caps in 23.7 s
-5      64     8.35e-08     9.93e-08      2,808,032   yes      10.1
-5      128    8.61e-08     1.99e-07      8,924,640   yes      45.3     proof tol 2e-7 (load ~2)
-3      1024   9.82e-08     1.84e-07      382,488     yes      34.8     proof tol 2e-7: 1e-7 was below 4 x the
-                                                                        rounding margin (3.6e-8) at n = 1024
-                                                                        before the blocked sums (see below)
-5      256    9.03e-08     (stopped)     9,415,168   no       104.7    proof tol 2e-7, time_limit 120 s
-=====  =====  ===========  ============  ==========  =======  =======  ======================================
+=====  =====  ===========  ============  ============  =======  =======  ==========
+d      n      cert - 1     bound - 1     caps          proved   s        full scans
+=====  =====  ===========  ============  ============  =======  =======  ==========
+3      64     4.96e-08     4.96e-08      9,616         yes      0.004    0.01
+3      128    4.57e-08     4.59e-08      24,272        yes      0.01     0.02
+3      256    4.96e-08     5.02e-08      61,128        yes      0.02     0.10
+3      512    4.27e-08     6.77e-08      151,448       yes      0.06     0.43
+3      1024   4.98e-08     7.53e-08      382,504       yes      0.22     2.23
+4      64     4.71e-08     4.71e-08      166,832       yes      0.06     0.10
+4      128    4.92e-08     6.33e-08      451,296       yes      0.17     0.40
+4      256    4.92e-08     9.86e-08      1,305,040     yes      0.56     1.97
+5      32     4.64e-08     4.65e-08      565,280       yes      0.33     0.38
+5      64     4.04e-08     8.17e-08      2,807,872     yes      1.43     2.11
+5      128    4.69e-08     9.60e-08      8,926,240     yes      4.38     9.73
+5      256    4.64e-08     7.21e-04      27,858,000    no       15.8     51.3
+=====  =====  ===========  ============  ============  =======  =======  ==========
 
-With the blocked sums (2026-12-07, quiet 2-core Intel Xeon VM): d = 3, n = 1024, the default ``atomic(X, y)``
-(local certificate 1 + 5.0e-8, then the proof at tol 1e-7 as its last pricing step): proved, bound 1 + 7.4e-8,
-382,504 caps in 2.2 s (the whole solve 40.3 s); n = 256: 61,128 caps, 0.095 s.
-
-The bound is now tight (within the rounding margin of the certificate where it proves). The cost in d = 5 is
-the number of caps needed until each is cut by at most 5 hyperplanes (the arrangement's vertices are
-C(n, 4)-many), so it grows steeply with n (d = 5: 0.57 M, 2.8 M, 8.9 M caps at n = 32, 64, 128; n = 256 is not proved in 120 s).
+The last row is a false local certificate found: ``max|eta| >= 1 + 7.2e-4`` (``best``) where the pricing had
+certified 1 + 4.6e-8 (the default path repairs it: the proof is its last pricing step where it runs). The bound is
+tight (within the rounding margin of the certificate where it proves). In d = 5 the cost is the number of caps
+needed until each is cut by at most 5 hyperplanes (the arrangement's vertices are C(n, 4)-many): ~ n^1.7 caps and
+~ n^1.6..1.9 time from n = 64 to 256; in d = 3 and 4 ~ n^1.3..1.5 caps.
 
 References
 ----------
@@ -136,13 +149,19 @@ _KMAX = 5
 _H_MIN = 2.0 ** -45
 #: Points per block of the bound's sums (partial sums per block, then the sum of the blocks).
 _SUM_BLOCK = 32
+#: Additions a term of the decided sums V can pass after its block (one per level of the tree: the nodes start at
+#: half-width 2^-L0 <= 1 and stop at _H_MIN = 2^-45, so at most 46 levels) plus two (V into the linear bounds).
+_DEPTH = 48
+#: Longest point list a node hands to its children (:func:`_bound_caps`): a node whose cap more hyperplanes cut
+#: has its children scan all n points.
+_LIST_MAX = 48
 
 
 def _sum_terms(n):
-    """The length m of Higham's gamma_m for a sum of n terms added in blocks of ``_SUM_BLOCK``: at most
-    ``_SUM_BLOCK - 1`` additions inside a block, ``ceil(n / _SUM_BLOCK)`` to add the blocks (m = n for one block's
-    worth of terms)."""
-    return min(n, _SUM_BLOCK - 1 + -(-n // _SUM_BLOCK))
+    """The length m of Higham's gamma_m for the bound's sums of n terms: at most ``_SUM_BLOCK - 1`` additions inside
+    a block, ``ceil(n / _SUM_BLOCK)`` to add the blocks (m = n for one block's worth of terms), and ``_DEPTH`` more
+    for the sums of the decided points handed down the tree (one addition per level, :func:`_bound_caps`)."""
+    return min(n, _SUM_BLOCK - 1 + -(-n // _SUM_BLOCK)) + _DEPTH
 
 
 @dataclass(frozen=True)
@@ -242,14 +261,23 @@ def _halfspace_max(c, w, x, sg, d, cr, sr, cp, wp):
 
 
 @nb.njit(parallel=True, cache=True)
-def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, out_val):
+def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, out_val,
+                LIST, LN, V, out_list, out_n, out_v):
     """For each node k (centre M[k] on the cube's surface, half-width H[k]): out_u[k] = the bound of max |eta|
     over its cap (without the rounding margin), out_val[k] = eta(c_k). work: (K, 18, d); with power 1 and
     2..kmax cut hyperplanes, where the relaxation is above ``target`` (the pruning target less the margin), also the exact bound of :mod:`._proofcuts`
     (bounds at most ``target`` are not tightened further; scratch work2: (K, kmax + 2 d + 10, d),
-    cuts: (K, kmax + d) int64)."""
+    cuts: (K, kmax + d) int64).
+
+    Point lists (power 1): node k examines only the points ``LIST[k, :LN[k]]`` (all n where ``LN[k] < 0``); the
+    others were decided by an ancestor's cap (their hyperplanes do not cut it, so not this node's region): the
+    inactive ones contribute 0, the active ones ``theta . V[k]``, ``V[k] = sum p_j x_j`` over them. Outputs for
+    the children: ``out_list[k, :out_n[k]]`` the points whose hyperplanes cut this cap and ``out_v[k]`` the sum
+    p_j x_j over all the active points decided here or above (``out_n[k] = -1`` and ``out_v[k] = 0``, the
+    children scan all n points, where more than ``LIST.shape[1]`` cut it or ``q != 1``)."""
     K, d = M.shape
     n = X.shape[0]
+    L = LIST.shape[1]
     sqd = math.sqrt(d - 1.0)
     for k in nb.prange(K):
         w = work[k]
@@ -275,12 +303,15 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
         val = 0.0
         ncut = 0
         jcut = -1
-        for j0 in range(0, n, _SUM_BLOCK):
+        listed = q == 1.0 and LN[k] >= 0
+        m_pts = LN[k] if listed else n
+        for j0 in range(0, m_pts, _SUM_BLOCK):
             for row in range(11, 18):
                 for i in range(d):
                     w[row, i] = 0.0
             bkc_p = bkc_m = bka_p = bkb_p = bka_m = bkb_m = 0.0
-            for j in range(j0, min(n, j0 + _SUM_BLOCK)):
+            for jj in range(j0, min(m_pts, j0 + _SUM_BLOCK)):
+                j = LIST[k, jj] if listed else jj
                 aj = 0.0
                 for i in range(d):
                     aj += c[i] * X[j, i]
@@ -316,6 +347,8 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
                     sa, ka = 0.0, 0.0
                     if ncut < kmax:
                         cuts[k, ncut] = j
+                    if ncut < L:
+                        out_list[k, ncut] = j
                     ncut += 1
                     jcut = j
                     if q == 1.0:
@@ -353,19 +386,34 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
             kb_p += bkb_p
             ka_m += bka_m
             kb_m += bkb_m
+        # the active points decided by the ancestors: theta . V[k] in every linear bound (their chord and tangents
+        # are t itself), V[k] in the uncut active sum w[8], c . V[k] in eta(c)
+        if listed:
+            for i in range(d):
+                w[8, i] += V[k, i]
+                val += c[i] * V[k, i]
+        # the children's list and decided sum (before the cut bounds below, which use w[8] as scratch)
+        if q == 1.0 and 0 < L and ncut <= L:
+            out_n[k] = ncut
+            for i in range(d):
+                out_v[k, i] = w[8, i]
+        else:
+            out_n[k] = -1
+            for i in range(d):
+                out_v[k, i] = 0.0
         tmp = w[7]
         for i in range(d):
-            tmp[i] = w[1, i] + w[3, i]
+            tmp[i] = w[1, i] + w[3, i] + (V[k, i] if listed else 0.0)
         ua = _lin_max(c, tmp, d, cr, sr) + kc_p + ka_p
         for i in range(d):
-            tmp[i] = w[1, i] + w[4, i]
+            tmp[i] = w[1, i] + w[4, i] + (V[k, i] if listed else 0.0)
         ub = _lin_max(c, tmp, d, cr, sr) + kc_p + kb_p
         up = min(ua, ub)
         for i in range(d):
-            tmp[i] = w[2, i] + w[5, i]
+            tmp[i] = w[2, i] + w[5, i] - (V[k, i] if listed else 0.0)
         ua = _lin_max(c, tmp, d, cr, sr) + kc_m + ka_m
         for i in range(d):
-            tmp[i] = w[2, i] + w[6, i]
+            tmp[i] = w[2, i] + w[6, i] - (V[k, i] if listed else 0.0)
         ub = _lin_max(c, tmp, d, cr, sr) + kc_m + kb_m
         um = min(ua, ub)
         if q == 1.0 and ncut == 1:
@@ -402,10 +450,11 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
 
 
 @nb.njit(cache=True)
-def _split(M, H, A, U, keep, signs, outM, outH, outA, outU, pos):
+def _split(M, H, A, U, keep, signs, LIST, LN, V, outM, outH, outA, outU, outL, outN, outV, pos):
     """Write the 2^(d-1) children of every kept node k (centres M[k] +- H[k]/2 off the face's axis A[k]) from
-    row pos of the out arrays; signs[a] (2^(d-1), d) holds the +-1 patterns with 0 at the axis a. Returns the
-    next free row."""
+    row pos of the out arrays; signs[a] (2^(d-1), d) holds the +-1 patterns with 0 at the axis a; each child
+    inherits the node's point list LIST[k, :LN[k]] and decided sum V[k] (:func:`_bound_caps`). Returns the next
+    free row."""
     K, d = M.shape
     nch = signs.shape[1]
     for k in range(K):
@@ -413,12 +462,17 @@ def _split(M, H, A, U, keep, signs, outM, outH, outA, outU, pos):
             continue
         a = A[k]
         hh = 0.5 * H[k]
+        m = LN[k]
         for s in range(nch):
             for i in range(d):
                 outM[pos, i] = M[k, i] + hh * signs[a, s, i]
+                outV[pos, i] = V[k, i]
             outH[pos] = hh
             outA[pos] = a
             outU[pos] = U[k]
+            outN[pos] = m
+            for jj in range(m):
+                outL[pos, jj] = LIST[k, jj]
             pos += 1
     return pos
 
@@ -488,7 +542,8 @@ def prove_bound(X, p, power=1, *, tol=1e-7, max_caps=50_000_000, time_limit=None
 
     Notes
     -----
-    The cost is (caps bounded) x O(n d). Caps concentrate around the points where ``|eta|`` is within
+    The cost is (caps bounded) x O(k d), k the points a cap examines (those cutting its parent's cap, at most
+    ``_LIST_MAX``; n near the top of the tree). Caps concentrate around the points where ``|eta|`` is within
     O(r) of the target; at the maxima of a certified dual (atoms on vertices of the hyperplane arrangement,
     where ``|eta|`` decays linearly) the tree needs O(1) caps per level and O(log(1/tol)) levels, so the
     count grows roughly like n_atoms log(1/tol) 2^(d-1).
@@ -524,14 +579,20 @@ def prove_bound(X, p, power=1, *, tol=1e-7, max_caps=50_000_000, time_limit=None
     SH = np.empty(cap)
     SA = np.empty(cap, dtype=np.int64)
     SU = np.empty(cap)
+    SL = np.empty((cap, _LIST_MAX), dtype=np.int32)  # each node's point list, length SN (-1: all points)
+    SN = np.empty(cap, dtype=np.int32)
+    SV = np.empty((cap, d))  # and the sum p_j x_j of the active points its ancestors decided
     top = len(M0)
-    SM[:top], SH[:top], SA[:top], SU[:top] = M0, H0, A0, np.inf
+    SM[:top], SH[:top], SA[:top], SU[:top], SN[:top], SV[:top] = M0, H0, A0, np.inf, -1, 0.0
     work = np.empty((_BATCH, 18, d))
     kmax = min(d - 1, _KMAX) if q == 1.0 else 0
     work2 = np.empty((_BATCH, kmax + 2 * d + 10, max(d, kmax)))
     cuts = np.zeros((_BATCH, kmax + d), dtype=np.int64)
     bu = np.empty(_BATCH)
     bval = np.empty(_BATCH)
+    b_list = np.empty((_BATCH, _LIST_MAX), dtype=np.int32)
+    b_n = np.empty(_BATCH, dtype=np.int32)
+    b_v = np.empty((_BATCH, d))
 
     best, best_theta = -1.0, None
     target = target0
@@ -548,7 +609,8 @@ def prove_bound(X, p, power=1, *, tol=1e-7, max_caps=50_000_000, time_limit=None
         bM = SM[lo:top].copy()
         bH = SH[lo:top].copy()
         bA = SA[lo:top].copy()
-        _bound_caps(bM, bH, X, delta, p, q, kmax, target - margin, work, work2, cuts, bu, bval)
+        _bound_caps(bM, bH, X, delta, p, q, kmax, target - margin, work, work2, cuts, bu, bval,
+                    SL[lo:top], SN[lo:top], SV[lo:top], b_list, b_n, b_v)
         n_caps += k
         U = np.minimum(bu[:k] + margin, SU[lo:top])
         aval = np.abs(bval[:k])
@@ -571,7 +633,10 @@ def prove_bound(X, p, power=1, *, tol=1e-7, max_caps=50_000_000, time_limit=None
             SH = np.concatenate([SH[:lo], np.empty(cap - lo)])
             SA = np.concatenate([SA[:lo], np.empty(cap - lo, dtype=np.int64)])
             SU = np.concatenate([SU[:lo], np.empty(cap - lo)])
-        top = _split(bM, bH, bA, U, keep, signs, SM, SH, SA, SU, lo)
+            SL = np.concatenate([SL[:lo], np.empty((cap - lo, _LIST_MAX), dtype=np.int32)])
+            SN = np.concatenate([SN[:lo], np.empty(cap - lo, dtype=np.int32)])
+            SV = np.concatenate([SV[:lo], np.empty((cap - lo, d))])
+        top = _split(bM, bH, bA, U, keep, signs, b_list, b_n, b_v, SM, SH, SA, SU, SL, SN, SV, lo)
 
     bound = max(pruned_max, unresolved_max, float(SU[:top].max()) if top > 0 else -np.inf, best)
     complete = not stopped and unresolved_max == -np.inf
