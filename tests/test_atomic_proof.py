@@ -171,30 +171,35 @@ def test_proof_repairs_a_blind_pricing(monkeypatch):
             assert any(h.get("proof_bound", 0.0) > 1 + 1e-7 for h in good.history)
 
 
-def test_d5_verify_proves_the_default_path():
-    """d = 5 (no proof by default): ``verify=True`` runs the proof as the simplex rounds' last pricing step there too,
-    and proves a bound that 2 10^5 numpy-sampled directions do not exceed; the proved solution is at least as good
-    as the unproven one (whose certificate is only the best local maximum found)."""
+def test_d5_default_path_is_proved():
+    """d = 5 up to n = 128 (``AUTO_PROOF_MAX_N``): the default ``verify="auto"`` runs the proof as the simplex
+    rounds' last pricing step, and proves a bound that 2 10^5 numpy-sampled directions do not exceed; the proved
+    solution is at least as good as the unproven one (``verify=False``: the certificate is only the best local
+    maximum found, and the repr says so). d = 6 (and d = 5 beyond n = 128) keeps the local certificate by default."""
     from spherekern.solvers import atomic
+    from spherekern.solvers.atomic import solve
 
     rng = np.random.default_rng(100)
     X = _unit(rng, 48, 5)
     y = np.ones(48)
-    plain = atomic(X, y)
-    assert plain.proof is None and plain.converged  # "auto" proves in d = 3 only
+    plain = atomic(X, y, verify=False)
+    assert plain.proof is None and plain.converged
     assert repr(plain).endswith("proof=none: best local maximum)")  # the repr says what the certificate is
-    sol = atomic(X, y, verify=True)
+    sol = atomic(X, y)
     assert sol.converged and sol.proof is not None and sol.proof.proved and sol.proof.tol == 1e-7
     assert f"proof=proved (bound {sol.proof.bound:.9f})" in repr(sol)
     assert sol.proof.bound >= sol.certificate - 1e-12
     assert sol.proof.bound >= _sampled_max(X, sol.dual, 1, 200_000, rng)
     assert sol.proven_gap <= 2e-7 * sol.objective
     assert sol.objective <= plain.objective * (1 + 2e-7)
+    assert solve.AUTO_PROOF_MAX_N[5] == 128 and 6 not in solve.AUTO_PROOF_MAX_N
+    X6 = _unit(rng, 20, 6)
+    assert atomic(X6, np.ones(20)).proof is None
 
 
 @pytest.mark.slow
 def test_d5_local_certificate_against_the_proof():
-    """The case behind ``atomic``'s note on unproven certificates in d >= 4 (constant target, n = 128, d = 5): the
+    """The case behind ``atomic``'s note on unproven certificates (constant target, n = 128, d = 5): the
     proved solve's bound is above 10^6 numpy-sampled directions, and the unproven solve's objective is not below
     the proved optimum by more than the proven gap allows (weak duality). Measured on the 2-core Intel VM: the
     unproven certificate 1 + 9e-8 where max|eta| = 1 + 1.1e-4; proved in 6 s (one repair)."""

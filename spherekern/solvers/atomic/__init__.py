@@ -44,8 +44,8 @@ with Armijo steps. In ``d >= 3`` the global maximum of ``|eta|`` found by the pr
 problem is a non-concave maximisation); it is the best of many local maxima and the
 ``certificate`` is that value. :meth:`AtomicSolution.verify` (or ``atomic(..., verify=...)``) proves an upper
 bound of ``max |eta|`` over the whole sphere by branch and bound over spherical caps (:mod:`.proof`), hence a
-proven duality gap. In ``atomic`` the proof is the last pricing step of the simplex rounds (by default in d = 3,
-``verify="auto"``): the local pricing certifies ``1 + tol / 2``, the proof at ``tol`` proves it or finds a
+proven duality gap. In ``atomic`` the proof is the last pricing step of the simplex rounds (by default in d = 3
+and 4, and in d = 5 up to n = 128: ``verify="auto"``): the local pricing certifies ``1 + tol / 2``, the proof at ``tol`` proves it or finds a
 maximum that the local pricing missed, which becomes a column, and the column generation goes on.
 
 Modules: :mod:`.solve` (the public :func:`atomic`), :mod:`.solution`, :mod:`._kernels`, :mod:`.cellwalk` and

@@ -237,8 +237,8 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
     After the crossover of ``method="auto"`` (``init``), with the proof and ``lam = 0``, the pricing is staged: a
     round first walks from the current atoms and the last round's maxima (with their own sign) and takes the
     violated maxima they find as its new columns, when the largest is above ``1 + _STAGE_EXCESS tol``; otherwise --
-    and in every round that may stop -- it prices from all the starts. Without the proof (d >= 4, or
-    ``verify=False``) every round prices from all the starts, which is what the certificate rests on there."""
+    and in every round that may stop -- it prices from all the starts. Without the proof (``verify=False``, or
+    by default d = 5 with n > 128 and d >= 6) every round prices from all the starts, which is what the certificate rests on there."""
     n, d = X.shape
     if d2data is not None:
         prove = None  # the d = 2 sweep is exact

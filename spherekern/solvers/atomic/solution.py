@@ -29,8 +29,9 @@ class AtomicSolution:
         The largest ``|eta(theta)|`` found over the sphere: ``1`` (to ``tol``) at the optimum
         (``<= 1`` when the optimum is ``w = 0``). Exact in d = 2 with power = 1, the best of many
         local maxima otherwise -- and then proven when ``proof.proved`` (``proof.bound`` is the proven upper
-        bound; the default in d = 3, see ``atomic``'s ``verify``). Unproven it can be false: in d = 5 it missed
-        sharp maxima of ``|eta|`` up to ``1 + 1.8e-3`` in 5 of 16 measured solves (see ``atomic``'s ``verify``).
+        bound; the default in d = 3, 4 and in d = 5 up to n = 128, see ``atomic``'s ``verify``). Unproven it can be
+        false: in d = 5 it missed sharp maxima of ``|eta|`` up to ``1 + 1.8e-3`` in 5 of 16 measured solves (see
+        ``atomic``'s ``verify``).
     gap : float
         Duality gap ``objective - D(p / max(1, certificate))`` (an upper bound on the suboptimality,
         valid to the extent that ``certificate`` is the global maximum of ``|eta|``).

@@ -1,6 +1,7 @@
 """The public entry point :func:`atomic`: validation, scale normalisation and dispatch to the masters."""
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -100,12 +101,14 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     verify : "auto", bool or float, default "auto"
         Prove the certificate over the whole sphere (:func:`~spherekern.solvers.atomic.proof.prove_bound` at
         this ``tol``: branch and bound over spherical caps, an upper bound of ``max|eta|``). ``True`` without a
-        time limit, a positive number as the time limit in seconds, ``False`` not at all; ``"auto"``: in d = 3
-        with ``power = 1`` (the dimension where it is cheap: 0.1-0.4 s at n = 256) with a limit of
-        ``AUTO_PROOF_SECONDS`` = 60 s, else not (d = 2 needs none: its pricing is an exact sweep), and in d = 3 only
-        where float64 can prove ``tol`` (at least 4x the bound's rounding margin ``16 (m + d + 8) eps sum|p_j|``,
-        m ~ 2 sqrt(n): the sums run in blocks; measured, n = 1024 teacher: margin 2.6e-9, proved at tol = 1e-7 in
-        2.2 s; below that, no proof and no warning with "auto", a ``RuntimeWarning`` saying so with ``True`` or a
+        time limit, a positive number as the time limit in seconds, ``False`` not at all; ``"auto"``: with
+        ``power = 1`` in d = 3 and 4, and in d = 5 up to n = 128 (``AUTO_PROOF_MAX_N``: where a proof costs at most
+        ~3x the local solve; measured on a 2-core Intel Xeon VM: d = 3, n = 256 0.02 s of a 1.1 s solve, n = 1024
+        0.2 s; d = 4, n = 256 0.6 s; d = 5, n = 128 3.3-6.3 s per proved solve instead of 1.2-1.9 s), with a limit
+        of ``AUTO_PROOF_SECONDS`` = 60 s, else not (d = 2 needs none: its pricing is an exact sweep), and only where
+        float64 can prove ``tol`` (at least 4x the bound's rounding margin ``16 (m + d + 8) eps sum|p_j|``,
+        m ~ 2 sqrt(n) + 48: the sums run in blocks; measured, n = 1024 teacher: margin 4.2e-9, proved at tol = 1e-7;
+        below that, no proof and no warning with "auto", a ``RuntimeWarning`` saying so with ``True`` or a
         number). In the simplex
         rounds (``method`` "auto" or "simplex", d >= 3) the proof is the last pricing step: the local pricing
         certifies ``1 + tol / 2``, then the proof at ``tol`` either proves it or finds a maximum that the local
@@ -113,15 +116,15 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         the local maxima found (measured without it, quick ``make check``, d = 3: 3 of 102 certified duals had
         ``max|eta|`` = 1 + 7e-7 .. 1 + 2.8e-5 at a point no local ascent reached). With ``method="ipm"`` the proof
         runs once on the result. The result is in ``proof`` and ``proven_gap``; a ``RuntimeWarning`` if not proved.
-        Without the proof (d >= 4 by default) the certificate is the largest local maximum the pricing found, and it
-        can be false. Measured with the default path (2-core Intel Xeon VM, 2026-12-07; the true ``max|eta|`` from 2 x
-        10^6 sampled directions and ascents from the best 5000), d = 5: constant target, n = 128, 2 of 6 seeds
-        certified at 1 + 1e-7 with ``max|eta|`` = 1 + 1.1e-4 and 1 + 2.5e-4; n = 256 (the bench teacher, seeds 5-10,
-        and ``cos(3 x_1) + x_2 x_3``, 4 seeds) 3 of 10, up to 1 + 1.8e-3 -- sharp maxima 4-32 degrees from every atom,
-        whose ``|eta|`` is below 0.95 a few degrees away, which no local ascent from the starts reached (n = 64: 0 of
-        6; d = 4, n = 128: 0 of 3). ``verify=True`` proves and repairs them (the missed maxima become columns): d = 5,
-        n = 128, 5-9 s per solve instead of 1.3-2 s, all proved and confirmed by the sampling; at n = 256 a proof
-        takes ~45 s.
+        Without the proof (by default d = 5 with n > 128, and d >= 6) the certificate is the largest local maximum
+        the pricing found, and it can be false. Measured with the local certificate alone (2-core Intel Xeon VM,
+        2026-12-07; the true ``max|eta|`` from 2 x 10^6 sampled directions and ascents from the best 5000), d = 5:
+        constant target, n = 128, 2 of 6 seeds certified at 1 + 1e-7 with ``max|eta|`` = 1 + 1.1e-4 and
+        1 + 2.5e-4; n = 256 (the bench teacher, seeds 5-10, and ``cos(3 x_1) + x_2 x_3``, 4 seeds) 3 of 10, up to
+        1 + 1.8e-3 -- sharp maxima 4-32 degrees from every atom, whose ``|eta|`` is below 0.95 a few degrees away,
+        which no local ascent from the starts reached (n = 64: 0 of 6; d = 4, n = 128: 0 of 3). The proof repairs
+        them (the missed maxima become columns); ``verify=True`` at d = 5, n = 256: 19-37 s per solve instead of
+        2.5-3 s (a proof there takes ~17 s; 37 s with one repair, two proofs).
 
     Returns
     -------
@@ -212,7 +215,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     X = X / np.linalg.norm(X, axis=1, keepdims=True)
     auto = time_limit == "auto"
     if auto:
-        time_limit = AUTO_PROOF_SECONDS if (d == 3 and power == 1.0) else None
+        time_limit = AUTO_PROOF_SECONDS if (power == 1.0 and n <= AUTO_PROOF_MAX_N.get(d, 0)) else None
     sol = _solve(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm, method, verbose, time_limit)
     sol._y, sol.tol = y, tol
     if time_limit is not None and sol.n_atoms:
@@ -234,8 +237,12 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     return sol
 
 
-#: Time limit (s) of the proof that ``atomic(..., verify="auto")`` runs in d = 3.
+#: Time limit (s) of the proof that ``atomic(..., verify="auto")`` runs, and the dimensions and largest n where it
+#: runs it (power 1): where a proof costs at most ~3x the local solve (measured, 2-core Intel Xeon VM: d = 3 n = 256
+#: 0.02 s of 1.1 s, n = 1024 0.2 s of 37 s; d = 4 n = 256 0.6 s; d = 5 n = 128 3.3-6.3 s per proved solve against
+#: 1.2-1.9 s unproven, n = 256 ~20 s against 2.7 s).
 AUTO_PROOF_SECONDS = 60.0
+AUTO_PROOF_MAX_N = {3: math.inf, 4: math.inf, 5: 128}
 
 
 def _check_verify(verify):
