@@ -9,7 +9,7 @@ lower bound only, no proof). ``extra_info`` holds the proven bound, the caps bou
 import numpy as np
 import pytest
 
-from bench.bench_atomic import _problem
+from bench.bench_atomic import _BIG, _problem
 from spherekern.solvers import atomic
 from spherekern.solvers.atomic.proof import prove_bound
 
@@ -30,9 +30,12 @@ def solved():
     return _solved(256, 3)
 
 
-@pytest.mark.parametrize("n, d", [(64, 3), (128, 3), (32, 5), (64, 5)])
+@pytest.mark.parametrize("n, d", [(64, 3), (128, 3), pytest.param(1024, 3, marks=_BIG), (32, 5), (64, 5), (128, 5),
+                                  (256, 5)])
 def test_atomic_proof_sizes__project(benchmark, n, d):
-    """prove_bound at tol 1e-7 on the default solution of ``_problem(n, d)`` (time limit _LIMIT); one row each."""
+    """prove_bound at tol 1e-7 on the default solution of ``_problem(n, d)`` (time limit _LIMIT); one row each (the
+    default solve proves d = 3 and d = 5 up to n = 128 itself: the row proves its dual again; n = 1024 with
+    SPHEREKERN_BENCH_BIG=1, its solve takes ~40 s)."""
     sol = _solved(n, d)
     prove_bound(sol._X[:16], sol.dual[:16], tol=1e-3)  # JIT warm-up
     benchmark.group = f"atomic_proof_n{n}_d{d}"
