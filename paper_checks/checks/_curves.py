@@ -199,14 +199,14 @@ def fit(regime, X, y, solver_seed=0, prove=False):
 #: Dimensions whose feature solutions are also proved globally optimal (``atomic(..., verify=...)``: branch and bound
 #: over spherical caps, an upper bound of max|eta| over the whole sphere, run as the solver's last pricing step, so
 #: that a maximum the local pricing missed becomes a column; d = 2's certificate is already an exact sweep over the
-#: arcs), up to ``PROOF_MAX_N[d]`` points. Measured at n = 256, d = 3: 0.05-0.1 s and 32k-60k caps per proof at tol
-#: 1e-7. d = 5: the local pricing alone certified duals whose max|eta| (2 10^6 sampled directions and ascents) was
+#: arcs), up to ``PROOF_MAX_N[d]`` points (``atomic``'s own ``verify="auto"`` proves the same: d = 3, and d = 5 up to
+#: n = 128). Measured at n = 256, d = 3: 0.02 s and 32k-60k caps per proof at tol 1e-7 (bench, 2 threads). d = 5: the local pricing alone certified duals whose max|eta| (2 10^6 sampled directions and ascents) was
 #: 1 + 1e-4 .. 1 + 1.8e-3 (constant target n = 128: 2 of 6 seeds; n = 256, teacher and smooth field: 3 of 10 seeds;
-#: sharp maxima 4-32 degrees from every atom, below 0.95 a few degrees away); the proof costs 1-6 s at n = 64 .. 128
-#: (the whole solve 5-10 s instead of 1.3-2 s at n = 128; grf targets 13-35 s) but ~45 s at n = 256. So in d = 5 the
-#: runs that the sparsity check reads are proved (the constant target, n <= 128: +60 s of the quick make check's
-#: compute); grf's d = 5 curves (to n = 256; proving those to n = 128 cost +185 s, 9 min 05 s in all) carry the local
-#: certificate, which for a test error is immaterial (a dual off by 1e-4 .. 1e-3 at a sharp maximum).
+#: sharp maxima 4-32 degrees from every atom, below 0.95 a few degrees away); the proof costs 1.4-4.4 s at n = 64 .. 128
+#: on 2 threads (the whole solve 3.3-6.3 s instead of 1.2-1.9 s at n = 128) and ~17 s at n = 256. So in d = 5 the
+#: runs that the sparsity check reads are proved (the constant target, n <= 128); grf's d = 5 curves (to n = 256;
+#: proving those to n = 128 cost +185 s, 9 min 05 s in all, with the proof of 668d8e6, 2-4x slower than today's)
+#: carry the local certificate, which for a test error is immaterial (a dual off by 1e-4 .. 1e-3 at a sharp maximum).
 PROOF_DIMS = (3, 5)
 PROOF_MAX_N = {5: 128}
 PROOF_TARGETS = {5: ("constant",)}
@@ -325,8 +325,9 @@ def compute(p):
 #: estimate is 997 s of runs against 682 s measured (warm numba cache), the full grid's 2.0e6 s (README).
 _ATOMIC_S128 = {2: 0.115, 3: 0.50, 4: 0.8, 5: 1.25}
 _ATOMIC_GAMMA = {2: 2.6, 3: 2.6, 4: 2.6, 5: 2.6}
-#: The proof's seconds at n = 128, d = 5 on a worker's one thread (constant target: 10.0 / 20.8 / 25.5 s, fresh quick
-#: make check of 668d8e6); ~ n^2.3 (bench, 2 threads: 1.9 / 8.5 / 44.8 s at n = 64 / 128 / 256).
+#: The proof's seconds at n = 128, d = 5 on a worker's one thread (constant target: 19.4 / 20.2 / 3.8 s for 3.2 / 3.1 /
+#: 2.7 million caps in the fresh quick make check of 7a2375c -- the spread is the other worker's load --, 10.0 / 20.8 /
+#: 25.5 s in that of 668d8e6); ~ n^1.8 (bench, 2 threads: 1.4 / 4.4 / 16.7 s at n = 64 / 128 / 256).
 _PROOF_S128_D5 = 20.0
 
 
@@ -336,7 +337,7 @@ def cost(p):
     if p["regime"] == "feature":
         c = 0.01 + _ATOMIC_S128.get(d, 2.0) * (n / 128.0) ** _ATOMIC_GAMMA.get(d, 3.0)
         if d >= 4 and proved_here(d, n, p.get("target")):
-            c += _PROOF_S128_D5 * (n / 128.0) ** 2.3  # the proof and its repair rounds (d = 3's are ~0.1 s)
+            c += _PROOF_S128_D5 * (n / 128.0) ** 1.8  # the proof and its repair rounds (d = 3's are ~0.02 s)
     else:
         c = 0.005 + 0.6 * (n / 4096.0) ** 3
     if p.get("target") == "grf":
