@@ -129,3 +129,20 @@ def test_a_target_of_two_atoms_gives_those_two_atoms():
     assert np.allclose(sol.weights, 1.0, rtol=1e-9)
     assert _sampled_max(X, sol.dual, 200_000, rng) <= 1 + 1e-7
     assert len(sol.history) < 100        # 226 rounds before (the stall rule crosses over after 15 without progress)
+
+
+def test_a_degenerate_master_does_not_cycle():
+    """|x_1| on 24 Gaussian points (d = 3, ``default_rng(0)``): the optimum is the two atoms +-e_1 of weight 1 on a
+    wide optimal dual face. While the column pool was trimmed beyond 2048 columns, dropped columns were priced back
+    and the rounds cycled (218 rounds, unconverged at max|eta| = 1.0018); the pool is now trimmed only beyond
+    ``_POOL_ENTRIES`` entries. References: the identity (total variation 2 is attained by |x_1| = relu(x_1) +
+    relu(-x_1)), 2 10^5 numpy-sampled directions below the proven bound."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24, 3))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    sol = atomic(X, np.abs(X[:, 0]))
+    assert sol.converged and sol.certificate <= 1 + 1e-7
+    assert sol.proof is not None and sol.proof.proved
+    assert sol.n_atoms == 2 and sol.objective == pytest.approx(2.0, rel=1e-9)
+    assert sorted(np.round(sol.directions[:, 0], 9).tolist()) == [-1.0, 1.0]
+    assert _sampled_max(X, sol.dual, 200_000, np.random.default_rng(1)) <= sol.proof.bound

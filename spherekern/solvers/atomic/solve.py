@@ -151,10 +151,11 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
     quiet 2-core Intel Xeon VM, n = 256, Gaussian points and directions (seed 3; the result exact: certified, the
     teacher's atoms and total variation, proved in d = 3): d = 3 ``|theta . x|`` 8.7 s (56 rounds), ``relu(theta .
     x)`` 3.9 s, five relu atoms 6.6 s; d = 5 48 s, 84 s (19 atoms, all but one at weights ~1e-9: a degenerate vertex
-    of the same total variation) and 18 s -- a generic target takes 1.2 s (d = 3) and 3.2 s (d = 5). At small n the
-    duals can cycle: ``|x_1|`` on 24 Gaussian points in d = 3 (``default_rng(0)``) stops after 200 simplex rounds at
-    ``max|eta| = 1.0018`` with the optimal primal (two atoms, total variation 2; a ``RuntimeWarning`` says so), where
-    36 other such problems (n = 24..96, 1-3 atoms) converge. Timing hazard:
+    of the same total variation) and 18 s -- a generic target takes 1.1 s (d = 3) and 3.2 s (d = 5). On such a
+    degenerate master a column dropped from the pool can be priced back, and the rounds can cycle: ``|x_1|`` on 24
+    Gaussian points in d = 3 (``default_rng(0)``) stopped unconverged after 218 rounds at ``max|eta| = 1.0018`` while
+    the pool was trimmed beyond 2048 columns; it is now trimmed only beyond 2^25 entries (``_POOL_ENTRIES``, 256 MB),
+    and that problem converges, proved, in 131 rounds (0.5 s). Timing hazard:
     on a machine where another process keeps a core busy, the dense simplex's many small parallel kernels wait
     for a scheduler slice each (measured: 8 ms instead of 0.1 ms per pivot, the whole solve 2-3x slower); use
     ``numba.set_num_threads(1)`` there, as paper_checks' executor does.
