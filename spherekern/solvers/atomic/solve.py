@@ -87,7 +87,7 @@ def atomic(X, y, lam=0.0, power=1, *, tol=1e-7, max_iter=200, n_starts=None, rng
         HiGHS primal simplex takes over if that basis is singular or a round runs out of pivots); with the proof
         (d = 3) those rounds price in stages (the atoms' and last maxima's ascents first, all starts in every round
         that may stop). Measured at n = 256, d = 3 (bench/RESULTS.md, a 2-core Intel Xeon VM): the simplex path's
-        certificate and optimal objective in 1.08 s instead of 15.0 s. ``"simplex"``: warm-started HiGHS dual
+        certificate and optimal objective in 1.12 s instead of 14.7 s. ``"simplex"``: warm-started HiGHS dual
         simplex from the training points alone; certifies to any ``tol``.
         ``"ipm"``: a dense primal-dual interior-point master (:mod:`spherekern.solvers._ipm`) with loose-then-tightened
         gaps (well-centred duals), then purification of the final interior point to a basic solution
