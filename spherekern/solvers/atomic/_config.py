@@ -19,8 +19,8 @@ _IPM_MIN_TOL = 1e-5
 #: method="ipm": the column pool is kept below this many columns per training point (weightless columns with the
 #: largest reduced costs go first).
 _POOL_CAP = 6
-#: The simplex rounds' column pool is trimmed only beyond this many entries (columns x n, 2^25 = 256 MB of float64):
-#: trimming sooner let degenerate masters cycle (:mod:`.simplex`).
+#: The simplex rounds' column pool is trimmed only beyond this many entries (columns x n, 2^25 = 256 MB of float64)
+#: or 16 n columns, whichever is more: trimming sooner let degenerate masters cycle (:mod:`.simplex`).
 _POOL_ENTRIES = 2 ** 25
 #: method="auto": the interior-point rounds cross over to the simplex when the excess max|eta| - 1 of the largest
 #: |eta| their pricing found (staged or full) has not halved for this many rounds (measured: n = 64 .. 256,

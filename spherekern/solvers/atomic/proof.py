@@ -62,8 +62,9 @@ n) and ``V = sum p_j x_j`` over the active points decided by it and its ancestor
 and adds ``theta . V`` to every linear bound (and ``V`` to the exact cut bounds' linear part). The child's cap
 may stick out of its parent's, but the bounds only need to hold on the child's region, and a linear bound valid
 there is bounded by its maximum over any cap containing the region. Deep in the tree a cap is cut by a few
-hyperplanes, so a node costs O(k d) for k listed points instead of O(n d): measured 5x faster at n = 256,
-d = 3 (0.10 -> 0.02 s), 2.3-4x in d = 5 (n = 128: 3.0 -> 1.3 s; n = 256: 65 -> 16.7 s), on the same caps.
+hyperplanes, so a node costs O(k d) for k listed points instead of O(n d): measured 5-10x faster in d = 3
+(n = 256: 0.10 -> 0.02 s, n = 1024: 2.2 -> 0.22 s), 2-3x in d = 5 (n = 128: 9.7 -> 4.4 s, n = 256: 51 -> 16 s), on
+the same caps (the scaling table below).
 
 Rounding. The bound is rigorous up to rounding, and the rounding is bounded a priori: each range
 ``[lo_j, hi_j]`` is widened by ``delta_j = (8 d + 16) eps |x_j|`` (the errors of ``a_j``, ``b_j`` and of
@@ -387,9 +388,12 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
             ka_m += bka_m
             kb_m += bkb_m
         # the active points decided by the ancestors: theta . V[k] in every linear bound (their chord and tangents
-        # are t itself), V[k] in the uncut active sum w[8], c . V[k] in eta(c)
+        # are t itself: +V in row 1, which both bounds of +eta use, -V in row 2, likewise for -eta), V[k] in the
+        # uncut active sum w[8], c . V[k] in eta(c)
         if listed:
             for i in range(d):
+                w[1, i] += V[k, i]
+                w[2, i] -= V[k, i]
                 w[8, i] += V[k, i]
                 val += c[i] * V[k, i]
         # the children's list and decided sum (before the cut bounds below, which use w[8] as scratch)
@@ -403,17 +407,17 @@ def _bound_caps(M, H, X, delta, p, q, kmax, target, work, work2, cuts, out_u, ou
                 out_v[k, i] = 0.0
         tmp = w[7]
         for i in range(d):
-            tmp[i] = w[1, i] + w[3, i] + (V[k, i] if listed else 0.0)
+            tmp[i] = w[1, i] + w[3, i]
         ua = _lin_max(c, tmp, d, cr, sr) + kc_p + ka_p
         for i in range(d):
-            tmp[i] = w[1, i] + w[4, i] + (V[k, i] if listed else 0.0)
+            tmp[i] = w[1, i] + w[4, i]
         ub = _lin_max(c, tmp, d, cr, sr) + kc_p + kb_p
         up = min(ua, ub)
         for i in range(d):
-            tmp[i] = w[2, i] + w[5, i] - (V[k, i] if listed else 0.0)
+            tmp[i] = w[2, i] + w[5, i]
         ua = _lin_max(c, tmp, d, cr, sr) + kc_m + ka_m
         for i in range(d):
-            tmp[i] = w[2, i] + w[6, i] - (V[k, i] if listed else 0.0)
+            tmp[i] = w[2, i] + w[6, i]
         ub = _lin_max(c, tmp, d, cr, sr) + kc_m + kb_m
         um = min(ua, ub)
         if q == 1.0 and ncut == 1:

@@ -396,8 +396,8 @@ def _atomic_simplex(X, y, lam, power, tol, max_iter, n_starts, rng, big_m, warm,
             break
         if n_added == 0:
             break
-        # keep the master problem within memory: beyond _POOL_ENTRIES column entries (K n), drop columns unused for
-        # many rounds and far from entering. Not sooner: a dropped column can be priced back, and on a degenerate
+        # keep the master problem within memory: beyond max(16 n columns, _POOL_ENTRIES column entries K n), drop
+        # columns unused for many rounds and far from entering. Not sooner: a dropped column can be priced back, and on a degenerate
         # (stalled) master that cycles -- |x_1| on 24 Gaussian points in d = 3 stopped unconverged after 218 rounds
         # at max|eta| = 1.0018 with a cap of 2048 columns, and converges (proved) in 131 rounds, 0.5 s, with 2771;
         # the pools of the bench problems (n = 256 .. 1024, d = 3, 5) stay below 16 n, where nothing changes
